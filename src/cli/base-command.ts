@@ -1,0 +1,62 @@
+import {Command, type Interfaces} from '@oclif/core'
+
+import type {Namespace} from '../engine/namespace.js'
+import {EXIT_CODES_HELP} from './exit-codes.js'
+import {describeFailure} from './failure.js'
+import {dataDirFlag, namespaceFlag} from './flags.js'
+import {openCommandNamespace} from './namespace.js'
+import {writeJson} from './output.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KvCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** A command's long help: what it does, then the exit codes every command shares. */
+export function helpText(description: string): string {
+  return `${description}\n\n${EXIT_CODES_HELP}`
+}
+
+/**
+ * What every kv command shares: parsing once, the namespace flags, JSON output on stdout, and turning
+ * any error into one line on stderr with a documented exit code (also under --json, where oclif would
+ * otherwise print the error to stdout and exit 1).
+ */
+export abstract class KvCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {namespace: namespaceFlag, 'data-dir': dataDirFlag}
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  /** Positional words beyond the named arguments (only commands with `strict = false` get any). */
+  protected rest!: string[]
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, argv, flags} = await this.parse()
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+    this.rest = argv as string[]
+  }
+
+  /** Runs `work` on the command's namespace and closes it afterwards, whatever happens. */
+  protected async withNamespace<R>(options: {creates: boolean}, work: (namespace: Namespace) => Promise<R>): Promise<R> {
+    const namespace = await openCommandNamespace(this.flags, options)
+    try {
+      return await work(namespace)
+    } finally {
+      await namespace.close()
+    }
+  }
+
+  public override logJson(json: unknown): void {
+    writeJson(json)
+  }
+
+  protected override async catch(error: Error): Promise<void> {
+    const failure = describeFailure(error)
+    if (process.env.KV_DEBUG) process.stderr.write(`${error.stack ?? error}\n`)
+    const line = this.jsonEnabled()
+      ? JSON.stringify({error: {code: failure.code, message: failure.message}})
+      : `kv: ${failure.message}`
+    process.stderr.write(`${line}\n`)
+    process.exitCode = failure.exitCode
+  }
+}

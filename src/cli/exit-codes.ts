@@ -1,0 +1,35 @@
+import type {KvErrorCode} from '../engine/errors.js'
+
+/** The CLI's exit codes, documented in the README and in every command's --help. */
+export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4} as const
+
+const EXIT_BY_CODE: Record<KvErrorCode, number> = {
+  KEY_NOT_FOUND: EXIT.notFound,
+  NAMESPACE_NOT_FOUND: EXIT.notFound,
+  KEY_INVALID: EXIT.invalid,
+  KEY_TOO_LONG: EXIT.invalid,
+  VALUE_INVALID: EXIT.invalid,
+  VALUE_TOO_LARGE: EXIT.invalid,
+  TTL_INVALID: EXIT.invalid,
+  LIMIT_INVALID: EXIT.invalid,
+  CURSOR_INVALID: EXIT.invalid,
+  NAMESPACE_NAME_INVALID: EXIT.invalid,
+  USAGE: EXIT.invalid,
+  INPUT_UNREADABLE: EXIT.invalid,
+  CONFIG_INVALID: EXIT.invalid,
+  NAMESPACE_EXISTS: EXIT.conflict,
+  STORAGE_FAILURE: EXIT.storage,
+}
+
+export function exitCodeFor(code: KvErrorCode): number {
+  return EXIT_BY_CODE[code]
+}
+
+export const EXIT_CODES_HELP = [
+  'EXIT CODES',
+  '  0  success',
+  '  1  not found (key or namespace)',
+  '  2  invalid input or usage',
+  '  3  conflict (namespace already exists)',
+  '  4  storage failure (cannot open, locked, corrupt, disk full)',
+].join('\n')

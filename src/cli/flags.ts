@@ -1,0 +1,44 @@
+import {Flags} from '@oclif/core'
+
+import {parseListLimit, parseTtl} from '../engine/limits.js'
+
+/** Every flag that more than one command takes is defined once, here. */
+
+export const namespaceFlag = Flags.string({
+  char: 'n',
+  env: 'KV_NAMESPACE',
+  description: 'Namespace to use [env: KV_NAMESPACE; default: the one set with `kv ns use`, else "default"].',
+  helpGroup: 'GLOBAL',
+})
+
+export const dataDirFlag = Flags.string({
+  env: 'KV_DATA_DIR',
+  description: 'Directory that holds the namespaces [env: KV_DATA_DIR; default: the platform data directory].',
+  helpGroup: 'GLOBAL',
+})
+
+export const expiresInFlag = Flags.custom<number>({
+  description: 'Time to live: seconds, or a number with s, m, h or d (90s, 30m, 1h, 7d).',
+  helpValue: '<ttl>',
+  parse: async (text) => parseTtl(text),
+})()
+
+export const prefixFlag = Flags.string({
+  description: 'Only keys that start with this prefix (matched literally).',
+})
+
+export const limitFlag = Flags.custom<number>({
+  description: 'Maximum number of keys to list (1 to 100000) [default: 1000].',
+  helpValue: '<n>',
+  parse: async (text) => parseListLimit(text),
+})()
+
+export const cursorFlag = Flags.string({
+  description: 'Continue a list where the previous page stopped (the cursor from `kv list --json`).',
+})
+
+export const fileFlag = Flags.string({
+  char: 'f',
+  description: 'Read the value from this file (`-` for stdin).',
+  helpValue: '<path>',
+})

@@ -1,0 +1,29 @@
+import {KvCommand, helpText} from '../cli/base-command.js'
+import {cursorFlag, limitFlag, prefixFlag} from '../cli/flags.js'
+import {message, writeLines} from '../cli/output.js'
+import type {ListPage} from '../engine/namespace.js'
+
+export default class List extends KvCommand<typeof List> {
+  static override summary = 'List keys, one per line, in byte order.'
+  static override description = helpText(
+    'Lists live keys in UTF-8 byte order. --json prints one page as {keys: [{name, expiresAt}], cursor, complete}; ' +
+      'pass the cursor back with --cursor to walk any number of keys. expiresAt is milliseconds since the epoch, or null.',
+  )
+  static override enableJsonFlag = true
+  static override flags = {prefix: prefixFlag, limit: limitFlag, cursor: cursorFlag}
+  static override examples = [
+    '<%= config.bin %> list --prefix user:',
+    '<%= config.bin %> list --limit 10',
+    '<%= config.bin %> list --json --cursor "$(<%= config.bin %> list --json | jq -r .cursor)"',
+  ]
+
+  async run(): Promise<ListPage> {
+    const {prefix, limit, cursor} = this.flags
+    const page = await this.withNamespace({creates: false}, (namespace) => namespace.listPage({prefix, limit, cursor}))
+    if (!this.jsonEnabled()) {
+      writeLines(page.keys.map((key) => key.name))
+      if (!page.complete) message(`more keys follow: continue with --cursor ${page.cursor}`)
+    }
+    return page
+  }
+}

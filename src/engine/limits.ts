@@ -1,0 +1,109 @@
+import {KvError} from './errors.js'
+
+export const MAX_KEY_BYTES = 512
+/** 25 MiB. */
+export const MAX_VALUE_BYTES = 25 * 1024 * 1024
+export const DEFAULT_LIST_LIMIT = 1000
+/** One page of a list can hold at most this many keys; callers page with the cursor for more. */
+export const MAX_LIST_LIMIT = 100_000
+/** 100 years: far beyond any cache or session, small enough that expiry times stay exact integers. */
+export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60
+export const MAX_NAMESPACE_NAME_LENGTH = 64
+
+const utf8 = new TextEncoder()
+
+/** Encodes a key to the UTF-8 bytes it is stored under, after checking the key limits. */
+export function encodeKey(key: unknown): Uint8Array {
+  if (typeof key !== 'string') throw new KvError('KEY_INVALID', `key must be a string, got ${describe(key)}`)
+  if (key.length === 0) throw new KvError('KEY_INVALID', 'key is empty; a key is 1 to 512 bytes of UTF-8')
+  // A lone surrogate would be stored as U+FFFD and read back as a different key.
+  if (!key.isWellFormed()) throw new KvError('KEY_INVALID', 'key is not valid Unicode (it contains a lone surrogate)')
+  const bytes = utf8.encode(key)
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new KvError('KEY_TOO_LONG', `key is ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES} bytes`)
+  }
+  return bytes
+}
+
+export type ValueInput = string | Uint8Array | ArrayBuffer | ArrayBufferView
+
+/** Encodes a value to the bytes that are stored, after checking the value limit. */
+export function encodeValue(value: ValueInput): Uint8Array {
+  let bytes: Uint8Array
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) {
+      throw new KvError('VALUE_INVALID', 'value is not valid Unicode (it contains a lone surrogate); pass bytes instead')
+    }
+    bytes = utf8.encode(value)
+  } else if (value instanceof Uint8Array) bytes = value
+  else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value)
+  else if (ArrayBuffer.isView(value)) bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  else throw new KvError('VALUE_INVALID', `value must be a string or bytes, got ${describe(value)}`)
+  checkValueSize(bytes.length)
+  return bytes
+}
+
+export function checkValueSize(byteLength: number, atLeast = false): void {
+  if (byteLength > MAX_VALUE_BYTES) {
+    const size = atLeast ? `more than ${MAX_VALUE_BYTES}` : String(byteLength)
+    throw new KvError('VALUE_TOO_LARGE', `value is ${size} bytes; the limit is ${MAX_VALUE_BYTES} bytes (25 MiB)`)
+  }
+}
+
+/** Checks a time-to-live in seconds, as the binding's `expiresIn` takes it. */
+export function checkTtl(expiresIn: unknown): number {
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new KvError('TTL_INVALID', `expiresIn must be a positive number of seconds, got ${describe(expiresIn)}`)
+  }
+  if (expiresIn > MAX_TTL_SECONDS) {
+    throw new KvError('TTL_INVALID', `expiresIn is ${expiresIn} seconds; the limit is ${MAX_TTL_SECONDS} seconds (100 years)`)
+  }
+  return expiresIn
+}
+
+const TTL_UNITS: Record<string, number> = {'': 1, s: 1, m: 60, h: 3600, d: 86_400}
+
+/** Parses a CLI time-to-live: seconds (`90`), or a number with a unit (`90s`, `30m`, `1h`, `7d`). */
+export function parseTtl(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim())
+  if (!match) {
+    throw new KvError('TTL_INVALID', `invalid TTL "${text}": use seconds or a number with s, m, h or d (90s, 30m, 1h, 7d)`)
+  }
+  return checkTtl(Number(match[1]) * TTL_UNITS[match[2]])
+}
+
+export function checkListLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_LIST_LIMIT
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new KvError('LIMIT_INVALID', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${describe(limit)}`)
+  }
+  return limit
+}
+
+const NAMESPACE_NAME = /^[a-z0-9][a-z0-9._-]*$/
+
+/** Namespace names become directory names, so anything that could leave the data dir is rejected. */
+export function checkNamespaceName(name: unknown): string {
+  if (typeof name !== 'string' || name.length > MAX_NAMESPACE_NAME_LENGTH || !NAMESPACE_NAME.test(name)) {
+    const shown = typeof name === 'string' ? JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name) : describe(name)
+    throw new KvError(
+      'NAMESPACE_NAME_INVALID',
+      `invalid namespace name ${shown}: use 1 to ${MAX_NAMESPACE_NAME_LENGTH} lowercase letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    )
+  }
+  return name
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
+  return typeof value
+}
+
+/** Parses a CLI `--limit`. */
+export function parseListLimit(text: string): number {
+  if (!/^\d+$/.test(text.trim())) {
+    throw new KvError('LIMIT_INVALID', `limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${describe(text)}`)
+  }
+  return checkListLimit(Number(text))
+}

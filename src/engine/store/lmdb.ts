@@ -1,0 +1,247 @@
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {open, type Database, type RootDatabase} from 'lmdb'
+
+import {KvError} from '../errors.js'
+import type {ScanRange, Store, StoreBackend, StoredKey, StoredValue, WriteOp} from './store.js'
+
+/**
+ * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
+ * are fixed here. `noSubdir` is explicit because lmdb-js would otherwise guess it from a dot in the path;
+ * `overlappingSync: false` makes a resolved write durable, which is what a finished CLI command promises.
+ */
+const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4} as const
+const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
+
+/** Namespace directories live under `<dataDir>/namespaces/`, one LMDB environment each. */
+const NAMESPACES_DIR = 'namespaces'
+/** Prefix of the private directory a namespace is built in before it is renamed into place. */
+const CREATING_PREFIX = '.creating-'
+const PRIVATE_DIR = 0o700
+const PRIVATE_FILE = 0o600
+const EMPTY = new Uint8Array(0)
+
+type Bytes = Database<Uint8Array, Uint8Array>
+
+export class LmdbBackend implements StoreBackend {
+  readonly root: string
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, NAMESPACES_DIR)
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return isDirectory(this.directoryOf(name))
+  }
+
+  /** Builds the environment in a private temporary directory and renames it into place, so a namespace
+   * either exists complete (files 0600) or not at all, and two racing creators cannot both succeed. */
+  async create(name: string): Promise<void> {
+    const target = this.directoryOf(name)
+    if (isDirectory(target)) throw namespaceExists(name)
+    const building = storageCall(name, () => {
+      mkdirSync(this.root, {recursive: true, mode: PRIVATE_DIR})
+      return mkdtempSync(join(this.root, CREATING_PREFIX))
+    })
+    try {
+      const env = storageCall(name, () => openEnvironment(building))
+      await env.close()
+      storageCall(name, () => {
+        for (const file of readdirSync(building)) chmodSync(join(building, file), PRIVATE_FILE)
+        chmodSync(building, PRIVATE_DIR)
+      })
+      try {
+        renameSync(building, target)
+      } catch (error) {
+        if (isErrno(error, 'ENOTEMPTY') || isErrno(error, 'EEXIST')) throw namespaceExists(name)
+        throw storageFailure(name, error)
+      }
+    } finally {
+      rmSync(building, {recursive: true, force: true})
+    }
+  }
+
+  async open(name: string, {create}: {create: boolean}): Promise<Store> {
+    if (!(await this.exists(name))) {
+      if (!create) throw new KvError('NAMESPACE_NOT_FOUND', `namespace "${name}" does not exist (create it with: kv ns create ${name})`)
+      try {
+        await this.create(name)
+      } catch (error) {
+        // Another process created it first: that is what we wanted.
+        if (!(error instanceof KvError && error.code === 'NAMESPACE_EXISTS')) throw error
+      }
+    }
+    return new LmdbStore(name, storageCall(name, () => openEnvironment(this.directoryOf(name))))
+  }
+
+  private directoryOf(name: string): string {
+    return join(this.root, name)
+  }
+}
+
+interface Environment {
+  root: RootDatabase
+  /** key -> value bytes */
+  values: Bytes
+  /** key -> expiry time (8 bytes, big-endian ms); only keys that expire have an entry */
+  expiries: Bytes
+  /** expiry time ++ key -> empty; ordered by time, so reclaiming reads only what has expired */
+  expiryIndex: Bytes
+  close(): Promise<void>
+}
+
+function openEnvironment(directory: string): Environment {
+  const root = open({path: directory, ...ENV_OPTIONS})
+  return {
+    root,
+    values: root.openDB({name: 'values', ...DB_OPTIONS}),
+    expiries: root.openDB({name: 'expiries', ...DB_OPTIONS}),
+    expiryIndex: root.openDB({name: 'expiry-index', ...DB_OPTIONS}),
+    close: () => root.close(),
+  }
+}
+
+class LmdbStore implements Store {
+  constructor(
+    private readonly name: string,
+    private readonly env: Environment,
+  ) {}
+
+  async read(key: Uint8Array): Promise<StoredValue | undefined> {
+    return storageCall(this.name, () => {
+      // Both reads run in the same event turn, so lmdb-js serves them from one read snapshot.
+      const value = this.env.values.get(key)
+      if (value === undefined) return undefined
+      return {value, expiresAt: this.expiryOf(key)}
+    })
+  }
+
+  async write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
+    await storageCall(this.name, () =>
+      this.env.root.transaction(() => {
+        for (const op of ops) {
+          if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+          else this.deleteInTransaction(op.key)
+        }
+        if (reclaim) this.reclaimInTransaction(reclaim.now, reclaim.max)
+      }),
+    )
+  }
+
+  async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
+    return storageCall(this.name, () => {
+      const keys: StoredKey[] = []
+      for (const key of this.env.values.getKeys({start, end, limit})) {
+        keys.push({key, expiresAt: this.expiryOf(key)})
+      }
+      return keys
+    })
+  }
+
+  async reclaimExpired(now: number, max: number): Promise<number> {
+    return storageCall(this.name, () => this.env.root.transaction(() => this.reclaimInTransaction(now, max)))
+  }
+
+  async close(): Promise<void> {
+    await storageCall(this.name, () => this.env.close())
+  }
+
+  private expiryOf(key: Uint8Array): number | null {
+    const time = this.env.expiries.get(key)
+    return time === undefined ? null : decodeTime(time)
+  }
+
+  private putInTransaction(key: Uint8Array, value: Uint8Array, expiresAt: number | null): void {
+    this.clearExpiry(key)
+    this.env.values.putSync(key, value)
+    if (expiresAt !== null) {
+      const time = encodeTime(expiresAt)
+      this.env.expiries.putSync(key, time)
+      this.env.expiryIndex.putSync(concat(time, key), EMPTY)
+    }
+  }
+
+  private deleteInTransaction(key: Uint8Array): void {
+    this.clearExpiry(key)
+    this.env.values.removeSync(key)
+  }
+
+  private clearExpiry(key: Uint8Array): void {
+    const time = this.env.expiries.get(key)
+    if (time === undefined) return
+    this.env.expiries.removeSync(key)
+    this.env.expiryIndex.removeSync(concat(time, key))
+  }
+
+  private reclaimInTransaction(now: number, max: number): number {
+    // Index keys sort by time first, so everything before `now + 1` has expired.
+    const due = Array.from(this.env.expiryIndex.getKeys({end: encodeTime(now + 1), limit: max}))
+    for (const indexKey of due) {
+      const key = indexKey.subarray(TIME_BYTES)
+      this.env.values.removeSync(key)
+      this.env.expiries.removeSync(key)
+      this.env.expiryIndex.removeSync(indexKey)
+    }
+    return due.length
+  }
+}
+
+const TIME_BYTES = 8
+
+/** Big-endian so that byte order is time order. */
+function encodeTime(ms: number): Uint8Array {
+  const bytes = new Uint8Array(TIME_BYTES)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(0, Math.floor(ms / 2 ** 32))
+  view.setUint32(4, ms >>> 0)
+  return bytes
+}
+
+function decodeTime(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return view.getUint32(0) * 2 ** 32 + view.getUint32(4)
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a)
+  joined.set(b, a.length)
+  return joined
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code
+}
+
+function namespaceExists(name: string): KvError {
+  return new KvError('NAMESPACE_EXISTS', `namespace "${name}" already exists`)
+}
+
+function storageFailure(name: string, error: unknown): KvError {
+  if (error instanceof KvError) return error
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
+  return new KvError('STORAGE_FAILURE', `storage failure in namespace "${name}": ${reason}`, {cause: error})
+}
+
+/** Runs a storage call and turns whatever LMDB or the file system throws into STORAGE_FAILURE. */
+function storageCall<T>(name: string, call: () => T): T {
+  try {
+    const result = call()
+    if (result instanceof Promise) {
+      return result.catch((error: unknown) => {
+        throw storageFailure(name, error)
+      }) as T
+    }
+    return result
+  } catch (error) {
+    throw storageFailure(name, error)
+  }
+}
