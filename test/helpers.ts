@@ -1,0 +1,84 @@
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve} from 'node:path'
+import {afterEach} from 'vitest'
+
+export const KV_BIN = resolve(import.meta.dirname, '..', 'bin', 'run.js')
+
+const created: string[] = []
+
+/** A fresh directory, removed after the current test. */
+export function tempDir(prefix = 'kv-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  created.push(dir)
+  return dir
+}
+
+afterEach(() => {
+  for (const dir of created.splice(0)) rmSync(dir, {recursive: true, force: true})
+})
+
+export interface KvResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** stdout's exact bytes */
+  stdout: Buffer
+  stderr: string
+  /** stdout as UTF-8 text */
+  text: string
+}
+
+export interface RunOptions {
+  /** Written to stdin, then stdin is closed. Without it stdin is empty (as in CI). */
+  input?: string | Uint8Array
+  env?: Record<string, string | undefined>
+  dataDir?: string
+  configDir?: string
+}
+
+/** Runs the built CLI as a real process, the way a user or a script does. */
+export function runKv(args: string[], options: RunOptions = {}): Promise<KvResult> {
+  const env: NodeJS.ProcessEnv = {...process.env, KV_NAMESPACE: undefined, KV_DEBUG: undefined, NODE_ENV: undefined}
+  if (options.dataDir) env.KV_DATA_DIR = options.dataDir
+  if (options.configDir) env.XDG_CONFIG_HOME = options.configDir
+  Object.assign(env, options.env)
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name]
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [KV_BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const out = Buffer.concat(stdout)
+      resolvePromise({code, signal, stdout: out, stderr: Buffer.concat(stderr).toString('utf8'), text: out.toString('utf8')})
+    })
+    // The child may exit before reading stdin (e.g. a usage error): that is not the test's failure.
+    child.stdin.on('error', () => {})
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** A CLI environment of its own: a private data dir and config dir, and a `kv` bound to them. */
+export function kvSandbox() {
+  const dataDir = tempDir('kv-data-')
+  const configDir = tempDir('kv-config-')
+  const kv = (args: string[], options: Omit<RunOptions, 'dataDir' | 'configDir'> = {}) =>
+    runKv(args, {...options, dataDir, configDir})
+  return {dataDir, configDir, kv}
+}
+
+/** A clock the test moves by hand. */
+export function manualClock(start = Date.UTC(2026, 0, 1)) {
+  let now = start
+  const clock = () => now
+  clock.advance = (ms: number) => {
+    now += ms
+  }
+  clock.set = (ms: number) => {
+    now = ms
+  }
+  return clock
+}
