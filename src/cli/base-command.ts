@@ -2,7 +2,7 @@ import {Command, type Interfaces} from '@oclif/core'
 
 import type {Namespace} from '../engine/namespace.js'
 import {EXIT_CODES_HELP} from './exit-codes.js'
-import {describeFailure} from './failure.js'
+import {reportFailure} from './failure.js'
 import {dataDirFlag, namespaceFlag} from './flags.js'
 import {openCommandNamespace} from './namespace.js'
 import {writeJson} from './output.js'
@@ -51,12 +51,6 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error): Promise<void> {
-    const failure = describeFailure(error)
-    if (process.env.KV_DEBUG) process.stderr.write(`${error.stack ?? error}\n`)
-    const line = this.jsonEnabled()
-      ? JSON.stringify({error: {code: failure.code, message: failure.message}})
-      : `kv: ${failure.message}`
-    process.stderr.write(`${line}\n`)
-    process.exitCode = failure.exitCode
+    reportFailure(error, {json: this.jsonEnabled()})
   }
 }

@@ -32,4 +32,5 @@ export const EXIT_CODES_HELP = [
   '  2  invalid input or usage',
   '  3  conflict (namespace already exists)',
   '  4  storage failure (cannot open, locked, corrupt, disk full)',
+  '  70 internal error (a bug: rerun with KV_DEBUG=1 and report the output)',
 ].join('\n')

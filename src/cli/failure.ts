@@ -15,12 +15,23 @@ export const INTERNAL_EXIT = 70
 export function describeFailure(error: unknown): Failure {
   if (error instanceof KvError) return {code: error.code, exitCode: exitCodeFor(error.code), message: oneLine(error.message)}
   const oclifExit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
-  // oclif's own parse errors (unknown flag, missing argument, …) are usage errors.
+  // oclif's own errors (unknown command or flag, missing argument, …) are usage errors.
   if (oclifExit !== undefined && error instanceof Error) {
-    return {code: 'USAGE', exitCode: EXIT.invalid, message: oneLine(error.message)}
+    return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(error.message)}
   }
   const text = error instanceof Error ? error.message : String(error)
   return {code: 'INTERNAL', exitCode: INTERNAL_EXIT, message: `internal error: ${oneLine(text)} (run with KV_DEBUG=1 for details)`}
+}
+
+/** Tells the user what went wrong in one line on stderr (a JSON line under --json) and sets the exit code. */
+export function reportFailure(error: unknown, {json}: {json: boolean}): void {
+  const failure = describeFailure(error)
+  if (process.env.KV_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? error}\n`)
+  if (failure.exitCode !== EXIT.ok) {
+    const line = json ? JSON.stringify({error: {code: failure.code, message: failure.message}}) : `kv: ${failure.message}`
+    process.stderr.write(`${line}\n`)
+  }
+  process.exitCode = failure.exitCode
 }
 
 /** oclif writes multi-line messages ("Parsing --limit \n\t… \nSee more help with --help"); scripts get one line. */

@@ -7,13 +7,13 @@ import {parseListLimit, parseTtl} from '../engine/limits.js'
 export const namespaceFlag = Flags.string({
   char: 'n',
   env: 'KV_NAMESPACE',
-  description: 'Namespace to use [env: KV_NAMESPACE; default: the one set with `kv ns use`, else "default"].',
+  description: 'Namespace to use [default: the one set with `kv ns use`, else "default"].',
   helpGroup: 'GLOBAL',
 })
 
 export const dataDirFlag = Flags.string({
   env: 'KV_DATA_DIR',
-  description: 'Directory that holds the namespaces [env: KV_DATA_DIR; default: the platform data directory].',
+  description: 'Directory that holds the namespaces [default: the platform data directory].',
   helpGroup: 'GLOBAL',
 })
 

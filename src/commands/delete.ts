@@ -4,7 +4,7 @@ import {KvError} from '../engine/errors.js'
 export default class Delete extends KvCommand<typeof Delete> {
   static override summary = 'Delete one or more keys.'
   static override description = helpText('Deletes every KEY given, in one transaction. Keys that do not exist are fine.')
-  static override usage = '<%= command.id %> KEY... [-n <value>] [--data-dir <value>]'
+  static override usage = '<%= command.id %> KEY...'
   // Any number of keys: oclif v4 has no variadic arguments, so the keys arrive as extra argv.
   static override strict = false
   static override examples = ['<%= config.bin %> delete session:abc', '<%= config.bin %> delete a b c', '<%= config.bin %> delete -- -odd-key']

@@ -43,7 +43,7 @@ export interface Entry {
 }
 
 /** Expired keys each write removes as it goes, so reclaiming never stalls one write for long. */
-const RECLAIM_PER_WRITE = 64
+export const RECLAIM_PER_WRITE = 64
 const RECLAIM_BATCH = 1000
 
 const utf8Decoder = new TextDecoder()

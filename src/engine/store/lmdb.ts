@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {open, type Database, type RootDatabase} from 'lmdb'
 
@@ -71,12 +71,61 @@ export class LmdbBackend implements StoreBackend {
         if (!(error instanceof KvError && error.code === 'NAMESPACE_EXISTS')) throw error
       }
     }
-    return new LmdbStore(name, storageCall(name, () => openEnvironment(this.directoryOf(name))))
+    const directory = this.directoryOf(name)
+    return new LmdbStore(
+      name,
+      storageCall(name, () => {
+        checkDataFile(join(directory, DATA_FILE))
+        return openEnvironment(directory)
+      }),
+    )
   }
 
   private directoryOf(name: string): string {
     return join(this.root, name)
   }
+}
+
+const DATA_FILE = 'data.mdb'
+/**
+ * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
+ * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
+ * the page size), mm_last_pg and mm_txnid.
+ */
+const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, lastPageOffset: 144, txnIdOffset: 152, bytes: 160} as const
+
+/**
+ * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
+ * (SIGSEGV/SIGBUS) instead of returning an error. So check the two meta pages first: the magic number,
+ * and that the file is as long as the newest meta page says.
+ */
+function checkDataFile(path: string): void {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return // LMDB creates it
+    throw error
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size === 0) return // LMDB initialises an empty file
+    const first = readAt(fd, 0, META.bytes)
+    const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
+    const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
+    const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
+    if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
+    const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
+    const needed = (Number(newest.readBigUInt64LE(META.lastPageOffset)) + 1) * pageSize
+    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its last page ends at byte ${needed})`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length)
+  return buffer.subarray(0, readSync(fd, buffer, 0, length, position))
 }
 
 interface Environment {
@@ -102,6 +151,8 @@ function openEnvironment(directory: string): Environment {
 }
 
 class LmdbStore implements Store {
+  private reclaimedInTxn = -1
+
   constructor(
     private readonly name: string,
     private readonly env: Environment,
@@ -123,7 +174,12 @@ class LmdbStore implements Store {
           if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
           else this.deleteInTransaction(op.key)
         }
-        if (reclaim) this.reclaimInTransaction(reclaim.now, reclaim.max)
+        // lmdb-js runs every write queued in one event turn in one transaction: reclaim once per transaction.
+        const txnId = this.env.root.getWriteTxnId()
+        if (reclaim && txnId !== this.reclaimedInTxn) {
+          this.reclaimedInTxn = txnId
+          this.reclaimInTransaction(reclaim.now, reclaim.max)
+        }
       }),
     )
   }

@@ -1,0 +1,63 @@
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {kvSandbox} from '../helpers.js'
+import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
+
+async function seed(kv: ReturnType<typeof kvSandbox>['kv'], keys: string[]) {
+  expectQuietSuccess(await kv(['put', '--', keys[0], 'v']))
+  for (const result of await Promise.all(keys.slice(1).map((key) => kv(['put', '--', key, 'v'])))) expectQuietSuccess(result)
+}
+
+describe('kv delete', () => {
+  it('deletes several keys at once; missing keys are fine; prints nothing', async () => {
+    const {kv} = kvSandbox()
+    await seed(kv, ['a', 'b', 'c', 'd'])
+    expectQuietSuccess(await kv(['delete', 'a', 'missing', 'c', 'also-missing']))
+    expectOutput(await kv(['list']), 'b\nd\n')
+    expectQuietSuccess(await kv(['delete', 'nothing-here']))
+    expectFailure(await kv(['get', 'a']), 1)
+  })
+
+  it('deleting from a never-written default namespace exits 0 and does not create it', async () => {
+    const {kv, dataDir} = kvSandbox()
+    expectQuietSuccess(await kv(['delete', 'x', 'y']))
+    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(false)
+  })
+
+  it('with no key exits 2', async () => {
+    const {kv} = kvSandbox()
+    const [none, dashdash] = await Promise.all([kv(['delete']), kv(['delete', '--'])])
+    expectFailure(none, 2)
+    expectFailure(dashdash, 2)
+  })
+
+  it('with an unknown flag exits 2 and deletes nothing', async () => {
+    const {kv} = kvSandbox()
+    await seed(kv, ['a', 'b', '--bogus', '-x'])
+    const results = await Promise.all([
+      kv(['delete', '--bogus']),
+      kv(['delete', 'a', '--bogus']),
+      kv(['delete', '--bogus', 'a', 'b']),
+      kv(['delete', 'a', '-x']),
+    ])
+    for (const result of results) expectFailure(result, 2)
+    expectOutput(await kv(['list']), '--bogus\n-x\na\nb\n')
+  })
+
+  it('deletes a key that starts with a dash after --', async () => {
+    const {kv} = kvSandbox()
+    await seed(kv, ['-k', '--long', 'keep'])
+    expectQuietSuccess(await kv(['delete', '--', '-k', '--long']))
+    expectOutput(await kv(['list']), 'keep\n')
+  })
+
+  it('rejects an invalid key (too long) with exit 2 and deletes none of the others', async () => {
+    const {kv} = kvSandbox()
+    await seed(kv, ['a', 'b'])
+    const line = expectFailure(await kv(['delete', 'a', 'x'.repeat(513), 'b']), 2)
+    expect(line).toContain('512')
+    expectOutput(await kv(['list']), 'a\nb\n')
+  })
+})

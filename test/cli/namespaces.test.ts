@@ -1,0 +1,211 @@
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {kvSandbox, tempDir} from '../helpers.js'
+import {expectFailure, expectOutput, expectQuietSuccess, tree} from './cli-assert.js'
+
+const INVALID_NAMES = ['..', 'a/b', '.x', '', 'UPPER', 'x'.repeat(65), 'a\\b', '/abs', '-x', 'é', '../escape']
+
+function writeConfig(configDir: string, config: unknown) {
+  mkdirSync(join(configDir, 'kv'), {recursive: true})
+  writeFileSync(join(configDir, 'kv', 'config.json'), JSON.stringify(config))
+}
+
+describe('kv ns create', () => {
+  it('creates a namespace isolated from the default one', async () => {
+    const {kv, dataDir} = kvSandbox()
+    const created = await kv(['ns', 'create', 'sessions'])
+    expect({code: created.code, stdout: created.text}).toEqual({code: 0, stdout: ''})
+    expect(existsSync(join(dataDir, 'namespaces', 'sessions'))).toBe(true)
+
+    const [inNs, inDefault] = await Promise.all([
+      kv(['put', '-n', 'sessions', 'k', 'in sessions']),
+      kv(['put', 'k', 'in default']),
+    ])
+    expectQuietSuccess(inNs)
+    expectQuietSuccess(inDefault)
+    expectQuietSuccess(await kv(['put', '--namespace', 'sessions', 'only-there', 'x']))
+
+    const results = await Promise.all([
+      kv(['get', '-n', 'sessions', 'k']),
+      kv(['get', 'k']),
+      kv(['list', '-n', 'sessions']),
+      kv(['list']),
+      kv(['get', 'only-there']),
+    ])
+    expectOutput(results[0], 'in sessions')
+    expectOutput(results[1], 'in default')
+    expectOutput(results[2], 'k\nonly-there\n')
+    expectOutput(results[3], 'k\n')
+    expectFailure(results[4], 1)
+
+    expectQuietSuccess(await kv(['delete', '-n', 'sessions', 'k']))
+    expectOutput(await kv(['get', 'k']), 'in default')
+  })
+
+  it('accepts a 64-character name and the allowed punctuation', async () => {
+    const {kv} = kvSandbox()
+    const names = ['x'.repeat(64), 'a.b_c-d', '0abc']
+    for (const result of await Promise.all(names.map((name) => kv(['ns', 'create', name])))) {
+      expect({code: result.code, stdout: result.text}).toEqual({code: 0, stdout: ''})
+    }
+    expectQuietSuccess(await kv(['put', '-n', 'x'.repeat(64), 'k', 'v']))
+    expectOutput(await kv(['get', '-n', 'x'.repeat(64), 'k']), 'v')
+  })
+
+  it('fails with exit 3 when the namespace exists, keeping its data', async () => {
+    const {kv} = kvSandbox()
+    expect((await kv(['ns', 'create', 'flags'])).code).toBe(0)
+    expectQuietSuccess(await kv(['put', '-n', 'flags', 'beta', 'on']))
+    const [again, json] = await Promise.all([kv(['ns', 'create', 'flags']), kv(['ns', 'create', 'flags', '--json'])])
+    expect(expectFailure(again, 3)).toContain('flags')
+    expectFailure(json, 3, {json: true, code: 'NAMESPACE_EXISTS'})
+    expectOutput(await kv(['get', '-n', 'flags', 'beta']), 'on')
+  })
+
+  it('the default namespace can be created explicitly once, then conflicts (exit 3) also after a put', async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'k', 'v']))
+    expectFailure(await kv(['ns', 'create', 'default']), 3)
+  })
+
+  it('rejects invalid names with exit 2 and leaves the data dir untouched', async () => {
+    const {kv, dataDir} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'k', 'v']))
+    const before = tree(dataDir)
+    const results = await Promise.all([
+      ...INVALID_NAMES.map((name) => kv(['ns', 'create', name])),
+      ...['..', 'a/b', '/abs', '../escape', 'UPPER'].map((name) => kv(['put', '-n', name, 'k', 'v'])),
+      kv(['get', '-n', '..', 'k']),
+      kv(['list', '--namespace=..']),
+      kv(['delete', '-n', '..', 'k']),
+      kv(['put', 'k2', 'v'], {env: {KV_NAMESPACE: 'a/b'}}),
+    ])
+    for (const [i, result] of results.entries()) {
+      const what = i < INVALID_NAMES.length ? `ns create ${JSON.stringify(INVALID_NAMES[i])}` : `#${i}`
+      expect(result.code, `namespace ${what}`).toBe(2)
+      expectFailure(result, 2)
+    }
+    const json = await kv(['ns', 'create', '..', '--json'])
+    expectFailure(json, 2, {json: true, code: 'NAMESPACE_NAME_INVALID'})
+    expect(tree(dataDir)).toEqual(before)
+    expect(existsSync('/abs')).toBe(false)
+  })
+})
+
+describe('commands on a namespace that does not exist', () => {
+  it('exit 1 and do not create it (data dir unchanged)', async () => {
+    const {kv, dataDir} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'k', 'v']))
+    const before = tree(dataDir)
+    const results = await Promise.all([
+      kv(['put', '-n', 'ghost', 'k', 'v']),
+      kv(['put', '-n', 'ghost', 'k'], {input: 'from stdin'}),
+      kv(['get', '-n', 'ghost', 'k']),
+      kv(['list', '-n', 'ghost']),
+      kv(['delete', '-n', 'ghost', 'k']),
+      kv(['put', 'k', 'v'], {env: {KV_NAMESPACE: 'ghost'}}),
+    ])
+    for (const result of results) expect(expectFailure(result, 1)).toContain('ghost')
+    const json = await Promise.all([kv(['get', '-n', 'ghost', 'k', '--json']), kv(['list', '-n', 'ghost', '--json'])])
+    for (const result of json) expectFailure(result, 1, {json: true, code: 'NAMESPACE_NOT_FOUND'})
+    expect(tree(dataDir)).toEqual(before)
+  })
+})
+
+describe('the default namespace', () => {
+  it('is created by the first put only, not by get, list or delete', async () => {
+    const {kv, dataDir} = kvSandbox()
+    const reads = await Promise.all([kv(['get', 'x']), kv(['get', 'x', '--json']), kv(['list']), kv(['delete', 'x'])])
+    expectFailure(reads[0], 1)
+    expectFailure(reads[1], 1, {json: true, code: 'KEY_NOT_FOUND'})
+    expectOutput(reads[2], '')
+    expectQuietSuccess(reads[3])
+    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(false)
+    expect(tree(dataDir).filter((path) => path.startsWith('namespaces/default'))).toEqual([])
+
+    expectQuietSuccess(await kv(['put', 'x', '1']))
+    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(true)
+  })
+
+  it('can be named explicitly with -n default', async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', '-n', 'default', 'k', 'v']))
+    expectOutput(await kv(['get', 'k']), 'v')
+  })
+})
+
+describe('choosing the namespace and the data dir', () => {
+  it('KV_NAMESPACE selects the namespace, and -n wins over it', async () => {
+    const {kv} = kvSandbox()
+    expect((await kv(['ns', 'create', 'envns'])).code).toBe(0)
+    expect((await kv(['ns', 'create', 'flagns'])).code).toBe(0)
+    const env = {KV_NAMESPACE: 'envns'}
+    expectQuietSuccess(await kv(['put', 'k', 'from env'], {env}))
+    expectQuietSuccess(await kv(['put', '-n', 'flagns', 'k', 'from flag'], {env}))
+    const results = await Promise.all([
+      kv(['get', '-n', 'envns', 'k']),
+      kv(['get', 'k'], {env}),
+      kv(['get', '-n', 'flagns', 'k']),
+      kv(['get', 'k']),
+      kv(['list'], {env}),
+    ])
+    expectOutput(results[0], 'from env')
+    expectOutput(results[1], 'from env')
+    expectOutput(results[2], 'from flag')
+    expectFailure(results[3], 1)
+    expectOutput(results[4], 'k\n')
+  })
+
+  it('--data-dir overrides KV_DATA_DIR', async () => {
+    const {kv, dataDir} = kvSandbox()
+    const other = tempDir('kv-other-')
+    expectQuietSuccess(await kv(['put', 'k', 'elsewhere', '--data-dir', other]))
+    expect(existsSync(join(other, 'namespaces', 'default'))).toBe(true)
+    expect(tree(dataDir)).toEqual([])
+    const [viaFlag, viaEnv] = await Promise.all([kv(['get', 'k', '--data-dir', other]), kv(['get', 'k'])])
+    expectOutput(viaFlag, 'elsewhere')
+    expectFailure(viaEnv, 1)
+  })
+
+  it('uses defaultNamespace from $XDG_CONFIG_HOME/kv/config.json when -n is absent; -n and KV_NAMESPACE win', async () => {
+    const {kv, configDir} = kvSandbox()
+    writeConfig(configDir, {defaultNamespace: 'configured'})
+    expect((await kv(['ns', 'create', 'configured'])).code).toBe(0)
+    expect((await kv(['ns', 'create', 'envns'])).code).toBe(0)
+    expectQuietSuccess(await kv(['put', 'k', 'to configured']))
+    expectQuietSuccess(await kv(['put', '-n', 'default', 'k', 'to default']))
+    expectQuietSuccess(await kv(['put', 'k', 'to env'], {env: {KV_NAMESPACE: 'envns'}}))
+    const results = await Promise.all([
+      kv(['get', 'k']),
+      kv(['get', '-n', 'configured', 'k']),
+      kv(['get', '-n', 'default', 'k']),
+      kv(['get', '-n', 'envns', 'k']),
+      kv(['list']),
+    ])
+    expectOutput(results[0], 'to configured')
+    expectOutput(results[1], 'to configured')
+    expectOutput(results[2], 'to default')
+    expectOutput(results[3], 'to env')
+    expectOutput(results[4], 'k\n')
+  })
+
+  it('a configured default namespace that does not exist is not created (exit 1)', async () => {
+    const {kv, configDir, dataDir} = kvSandbox()
+    writeConfig(configDir, {defaultNamespace: 'missing'})
+    const [put, get] = await Promise.all([kv(['put', 'k', 'v']), kv(['get', 'k'])])
+    expect(expectFailure(put, 1)).toContain('missing')
+    expectFailure(get, 1)
+    expect(tree(dataDir)).toEqual([])
+  })
+
+  it('an unreadable config file is an error (exit 2), with one line', async () => {
+    const {kv, configDir} = kvSandbox()
+    mkdirSync(join(configDir, 'kv'), {recursive: true})
+    writeFileSync(join(configDir, 'kv', 'config.json'), '{not json')
+    const [plain, json] = await Promise.all([kv(['get', 'k']), kv(['list', '--json'])])
+    expectFailure(plain, 2)
+    expectFailure(json, 2, {json: true, code: 'CONFIG_INVALID'})
+  })
+})
