@@ -37,15 +37,19 @@ export interface RunOptions {
   configDir?: string
 }
 
-/** Runs the built CLI as a real process, the way a user or a script does. */
-export function runKv(args: string[], options: RunOptions = {}): Promise<KvResult> {
-  const env: NodeJS.ProcessEnv = {...process.env, KV_NAMESPACE: undefined, KV_DEBUG: undefined, NODE_ENV: undefined}
-  if (options.dataDir) env.KV_DATA_DIR = options.dataDir
-  if (options.configDir) env.XDG_CONFIG_HOME = options.configDir
-  Object.assign(env, options.env)
+/** The environment a kv child process sees: ours, less kv's own variables, plus `overrides`. */
+export function childEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env}
+  for (const name of ['KV_NAMESPACE', 'KV_DATA_DIR', 'KV_DEBUG', 'NODE_ENV']) delete env[name]
+  Object.assign(env, overrides)
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name]
+  return env
+}
+
+/** Runs a program to its end, feeding it `input` (or an empty stdin) and collecting what it prints. */
+export function collect(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Uint8Array): Promise<KvResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [KV_BIN, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(command, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
@@ -57,8 +61,14 @@ export function runKv(args: string[], options: RunOptions = {}): Promise<KvResul
     })
     // The child may exit before reading stdin (e.g. a usage error): that is not the test's failure.
     child.stdin.on('error', () => {})
-    child.stdin.end(options.input ?? '')
+    child.stdin.end(input ?? '')
   })
+}
+
+/** Runs the built CLI as a real process, the way a user or a script does. */
+export function runKv(args: string[], options: RunOptions = {}): Promise<KvResult> {
+  const env = childEnv({KV_DATA_DIR: options.dataDir, XDG_CONFIG_HOME: options.configDir, ...options.env})
+  return collect(process.execPath, [KV_BIN, ...args], env, options.input)
 }
 
 /** A CLI environment of its own: a private data dir and config dir, and a `kv` bound to them. */

@@ -1,9 +1,8 @@
-import {spawn} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {expect} from 'vitest'
 
-import {KV_BIN, type KvResult} from '../helpers.js'
+import {childEnv, collect, KV_BIN, type KvResult} from '../helpers.js'
 
 /**
  * The error contract of every failing command: the documented exit code, nothing on stdout, and exactly
@@ -70,19 +69,6 @@ export function modeOf(path: string): number {
 
 /** Runs a shell script in which `kv` is a function running the built CLI (`node bin/run.js`). */
 export function sh(script: string, env: Record<string, string>): Promise<KvResult> {
-  return new Promise((resolve, reject) => {
-    const childEnv: NodeJS.ProcessEnv = {...process.env}
-    for (const name of ['KV_NAMESPACE', 'KV_DEBUG', 'KV_DATA_DIR', 'NODE_ENV']) delete childEnv[name]
-    Object.assign(childEnv, env, {KV_TEST_NODE: process.execPath, KV_TEST_BIN: KV_BIN})
-    const child = spawn('sh', ['-c', `kv() { "$KV_TEST_NODE" "$KV_TEST_BIN" "$@"; }\n${script}`], {env: childEnv, stdio: ['ignore', 'pipe', 'pipe']})
-    const stdout: Buffer[] = []
-    const stderr: Buffer[] = []
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      const out = Buffer.concat(stdout)
-      resolve({code, signal, stdout: out, stderr: Buffer.concat(stderr).toString('utf8'), text: out.toString('utf8')})
-    })
-  })
+  const shellEnv = childEnv({...env, KV_TEST_NODE: process.execPath, KV_TEST_BIN: KV_BIN})
+  return collect('sh', ['-c', `kv() { "$KV_TEST_NODE" "$KV_TEST_BIN" "$@"; }\n${script}`], shellEnv)
 }
