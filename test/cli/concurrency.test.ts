@@ -91,4 +91,24 @@ describe('several kv processes on one namespace', () => {
     for (const result of results) if (result.code === 3) expectFailure(result, 3)
     expectQuietSuccess(await kv(['put', '-n', 'contested', 'k', 'v']))
   })
+
+  it('an app holding the namespace open sees what kv writes, and kv sees what the app writes', async () => {
+    const {kv, dataDir} = kvSandbox()
+    expect((await kv(['ns', 'create', 'app'])).code).toBe(0)
+    const app = await openNamespace('app', {dataDir})
+    try {
+      expect(await app.get('flag')).toBeNull()
+      expectQuietSuccess(await kv(['put', '-n', 'app', 'flag', 'on']))
+      expect(await app.get('flag')).toBe('on')
+      expectQuietSuccess(await kv(['put', '-n', 'app', 'flag', 'off']))
+      expect(await app.get('flag')).toBe('off')
+      await app.put('from-app', 'hello', {expiresIn: 3600})
+      expectOutput(await kv(['get', '-n', 'app', 'from-app']), 'hello')
+      expectQuietSuccess(await kv(['delete', '-n', 'app', 'flag']))
+      expect(await app.get('flag')).toBeNull()
+      expect(await app.list()).toEqual(['from-app'])
+    } finally {
+      await app.close()
+    }
+  })
 })
