@@ -1,7 +1,8 @@
 import type {KvErrorCode} from '../engine/errors.js'
 
 /** The CLI's exit codes, documented in the README and in every command's --help. */
-export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4} as const
+/** `internal` is for bugs: EX_SOFTWARE from sysexits.h. */
+export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, internal: 70} as const
 
 const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   KEY_NOT_FOUND: EXIT.notFound,

@@ -8,9 +8,6 @@ export interface Failure {
   message: string
 }
 
-/** Unexpected errors are bugs; they get their own documented exit code (EX_SOFTWARE from sysexits.h). */
-export const INTERNAL_EXIT = 70
-
 /** What the user is told, and the exit code, for anything a command throws. */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof KvError) return {code: error.code, exitCode: exitCodeFor(error.code), message: oneLine(error.message)}
@@ -20,7 +17,7 @@ export function describeFailure(error: unknown): Failure {
     return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(error.message)}
   }
   const text = error instanceof Error ? error.message : String(error)
-  return {code: 'INTERNAL', exitCode: INTERNAL_EXIT, message: `internal error: ${oneLine(text)} (run with KV_DEBUG=1 for details)`}
+  return {code: 'INTERNAL', exitCode: EXIT.internal, message: `internal error: ${oneLine(text)} (run with KV_DEBUG=1 for details)`}
 }
 
 /** Tells the user what went wrong in one line on stderr (a JSON line under --json) and sets the exit code. */

@@ -14,15 +14,27 @@ const utf8 = new TextEncoder()
 
 /** Encodes a key to the UTF-8 bytes it is stored under, after checking the key limits. */
 export function encodeKey(key: unknown): Uint8Array {
-  if (typeof key !== 'string') throw new KvError('KEY_INVALID', `key must be a string, got ${describe(key)}`)
-  if (key.length === 0) throw new KvError('KEY_INVALID', 'key is empty; a key is 1 to 512 bytes of UTF-8')
-  // A lone surrogate would be stored as U+FFFD and read back as a different key.
-  if (!key.isWellFormed()) throw new KvError('KEY_INVALID', 'key is not valid Unicode (it contains a lone surrogate)')
-  const bytes = utf8.encode(key)
+  if (key === '') throw new KvError('KEY_INVALID', 'key is empty; a key is 1 to 512 bytes of UTF-8')
+  const bytes = keyText(key, 'key')
   if (bytes.length > MAX_KEY_BYTES) {
     throw new KvError('KEY_TOO_LONG', `key is ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES} bytes`)
   }
   return bytes
+}
+
+/** A list prefix's bytes, or null when no key can have it (it is longer than any key). */
+export function encodePrefix(prefix: unknown): Uint8Array | null {
+  if (prefix === undefined) return new Uint8Array(0)
+  const bytes = keyText(prefix, 'prefix')
+  return bytes.length > MAX_KEY_BYTES ? null : bytes
+}
+
+/** Keys and prefixes are strings of well-formed Unicode, compared as UTF-8 bytes. */
+function keyText(text: unknown, what: 'key' | 'prefix'): Uint8Array {
+  if (typeof text !== 'string') throw new KvError('KEY_INVALID', `${what} must be a string, got ${describe(text)}`)
+  // A lone surrogate would be stored as U+FFFD and read back as a different key.
+  if (!text.isWellFormed()) throw new KvError('KEY_INVALID', `${what} is not valid Unicode (it contains a lone surrogate)`)
+  return utf8.encode(text)
 }
 
 export type ValueInput = string | Uint8Array | ArrayBuffer | ArrayBufferView

@@ -1,5 +1,5 @@
 import {KvError} from './errors.js'
-import {checkListLimit, checkTtl, encodeKey, encodeValue, MAX_KEY_BYTES, type ValueInput} from './limits.js'
+import {checkListLimit, checkTtl, encodeKey, encodePrefix, encodeValue, MAX_KEY_BYTES, type ValueInput} from './limits.js'
 import type {Store, StoredKey} from './store/store.js'
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
@@ -160,15 +160,6 @@ export class Namespace {
   private isLive(expiresAt: number | null, now = this.clock()): boolean {
     return expiresAt === null || expiresAt > now
   }
-}
-
-/** The prefix's bytes, or null when no key can have it (it is longer than any key). */
-function encodePrefix(prefix: unknown): Uint8Array | null {
-  if (prefix === undefined || prefix === '') return new Uint8Array(0)
-  if (typeof prefix !== 'string') throw new KvError('KEY_INVALID', `prefix must be a string, got ${typeof prefix}`)
-  if (!prefix.isWellFormed()) throw new KvError('KEY_INVALID', 'prefix is not valid Unicode (it contains a lone surrogate)')
-  const bytes = new TextEncoder().encode(prefix)
-  return bytes.length > MAX_KEY_BYTES ? null : bytes
 }
 
 /** The first key after every key that starts with `prefix`, or undefined when there is none. */
