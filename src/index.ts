@@ -11,12 +11,24 @@ export {
 export {
   Namespace,
   type Clock,
+  type Batch,
   type Entry,
+  type EntryWithName,
+  type IncrOptions,
   type ListedKey,
   type ListOptions,
   type ListPage,
   type ListPageOptions,
+  type NamespaceStats,
   type PutOptions,
   type ValueType,
 } from './engine/namespace.js'
-export {createNamespace, namespaceExists, openNamespace, type LocationOptions, type OpenOptions} from './engine/open.js'
+export {
+  createNamespace,
+  deleteNamespace,
+  listNamespaces,
+  namespaceExists,
+  openNamespace,
+  type LocationOptions,
+  type OpenOptions,
+} from './engine/open.js'

@@ -42,3 +42,14 @@ export const fileFlag = Flags.string({
   description: 'Read the value from this file (`-` for stdin).',
   helpValue: '<path>',
 })
+
+export const yesFlag = Flags.boolean({
+  char: 'y',
+  description: 'Do not ask for confirmation (required when stdin is not a terminal).',
+})
+
+/** Bulk formats: import detects it when this flag is absent; export defaults to ndjson. */
+export const formatFlag = Flags.option({
+  options: ['ndjson', 'json'] as const,
+  description: 'Record format: ndjson (one JSON object per line) or json (one array, as `wrangler kv bulk put` takes).',
+})()

@@ -73,6 +73,28 @@ export function checkTtl(expiresIn: unknown): number {
   return expiresIn
 }
 
+/**
+ * Checks an absolute expiry time in seconds since the epoch (Workers KV's `expiration`). It may be in the
+ * past (the key is then already expired); it may not be further ahead than the longest TTL.
+ */
+export function checkExpiration(expiration: unknown, now: number): number {
+  if (typeof expiration !== 'number' || !Number.isFinite(expiration) || expiration <= 0) {
+    throw new KvError('TTL_INVALID', `expiration must be a positive number of seconds since the epoch, got ${describe(expiration)}`)
+  }
+  if (expiration * 1000 - now > MAX_TTL_SECONDS * 1000) {
+    throw new KvError('TTL_INVALID', `expiration ${expiration} is more than ${MAX_TTL_SECONDS} seconds (100 years) from now`)
+  }
+  return expiration
+}
+
+/** A safe integer, for counters and their increments. */
+export function checkInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new KvError('VALUE_INVALID', `${what} must be an integer from -(2^53-1) to 2^53-1, got ${describe(value)}`)
+  }
+  return value
+}
+
 const TTL_UNITS: Record<string, number> = {'': 1, s: 1, m: 60, h: 3600, d: 86_400}
 
 /** Parses a CLI time-to-live: seconds (`90`), or a number with a unit (`90s`, `30m`, `1h`, `7d`). */

@@ -1,6 +1,16 @@
 import {KvError} from './errors.js'
-import {checkListLimit, checkTtl, encodeKey, encodePrefix, encodeValue, MAX_KEY_BYTES, type ValueInput} from './limits.js'
-import type {Store, StoredKey} from './store/store.js'
+import {
+  checkExpiration,
+  checkInteger,
+  checkListLimit,
+  checkTtl,
+  encodeKey,
+  encodePrefix,
+  encodeValue,
+  MAX_KEY_BYTES,
+  type ValueInput,
+} from './limits.js'
+import type {Store, StoredKey, StoreTransaction} from './store/store.js'
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
 export type Clock = () => number
@@ -8,8 +18,43 @@ export type Clock = () => number
 export type ValueType = 'text' | 'json' | 'bytes'
 
 export interface PutOptions {
-  /** Time-to-live in seconds. Without it, any existing expiration is removed. */
+  /** Time-to-live in seconds. Without it (or `expiration`), any existing expiration is removed. */
   expiresIn?: number | null
+  /** Absolute expiry in seconds since the epoch, as Workers KV's `expiration`; `expiresIn` wins over it. */
+  expiration?: number | null
+}
+
+export interface IncrOptions {
+  /** Added to the counter; may be negative. Default 1. */
+  by?: number
+  /**
+   * Time-to-live in seconds, set only when the counter is created (or had expired): a rate-limit window
+   * stays fixed instead of being extended by every hit. An existing expiration is always kept.
+   */
+  expiresIn?: number | null
+}
+
+/** Writes inside `Namespace.batch`: validated as they are made, committed together. */
+export interface Batch {
+  /** The live entry as this batch sees it (its own writes included), or null. */
+  getEntry(key: string): Entry | null
+  put(key: string, value: ValueInput, options?: PutOptions): void
+  delete(key: string): void
+}
+
+export interface NamespaceStats {
+  /** Live keys. */
+  keys: number
+  /** Live keys that have an expiration. */
+  expiring: number
+  /** Expired keys not yet reclaimed from disk (`purgeExpired` removes them). */
+  expired: number
+  /** Size of the namespace's files on disk. */
+  bytesOnDisk: number
+}
+
+export interface EntryWithName extends Entry {
+  name: string
 }
 
 export interface ListOptions {
@@ -47,6 +92,7 @@ export const RECLAIM_PER_WRITE = 64
 const RECLAIM_BATCH = 1000
 
 const utf8Decoder = new TextDecoder()
+const utf8Encoder = new TextEncoder()
 
 /**
  * The binding: the spec's get / put / delete / list over one namespace, with the limits and expiry rules
@@ -91,10 +137,50 @@ export class Namespace {
     const keyBytes = encodeKey(key)
     const valueBytes = encodeValue(value)
     const now = this.clock()
-    const expiresIn = options?.expiresIn
-    // Ceil: a positive TTL always leaves the key alive for at least a millisecond.
-    const expiresAt = expiresIn == null ? null : now + Math.ceil(checkTtl(expiresIn) * 1000)
+    const expiresAt = expiryTime(options, now)
     await this.store.write([{type: 'put', key: keyBytes, value: valueBytes, expiresAt}], {now, max: RECLAIM_PER_WRITE})
+  }
+
+  /**
+   * Runs `body` as one transaction: its puts and deletes are all committed together, or none is when it
+   * throws (a bad key or value included). It may be async, e.g. to stream an import, and holds the
+   * namespace's write lock until it settles, so keep it short when other processes write too.
+   */
+  async batch<T>(body: (batch: Batch) => T | Promise<T>): Promise<T> {
+    const now = this.clock()
+    return this.store.update(
+      (txn) =>
+        body({
+          getEntry: (key) => this.liveEntry(txn, encodeKey(key), now),
+          put: (key, value, options) => txn.put(encodeKey(key), encodeValue(value), expiryTime(options, now)),
+          delete: (key) => txn.delete(encodeKey(key)),
+        }),
+      {now, max: RECLAIM_PER_WRITE},
+    ) as Promise<T>
+  }
+
+  /**
+   * Atomically adds `by` to the integer stored at `key` (a missing or expired key counts as 0) and returns
+   * the new value. Safe across processes: concurrent increments never lose one another.
+   */
+  async incr(key: string, options: IncrOptions = {}): Promise<number> {
+    const keyBytes = encodeKey(key)
+    const by = checkInteger(options.by ?? 1, 'the increment')
+    const expiresIn = options.expiresIn == null ? null : checkTtl(options.expiresIn)
+    const now = this.clock()
+    return this.store.update(
+      (txn) => {
+        const current = this.liveEntry(txn, keyBytes, now)
+        const next = (current === null ? 0 : parseCounter(key, current.value)) + by
+        if (!Number.isSafeInteger(next)) {
+          throw new KvError('VALUE_INVALID', `incrementing key ${JSON.stringify(key)} would leave the safe integer range (±2^53-1)`)
+        }
+        const expiresAt = current === null ? expiryTime({expiresIn}, now) : current.expiresAt
+        txn.put(keyBytes, utf8Encoder.encode(String(next)), expiresAt)
+        return next
+      },
+      {now, max: RECLAIM_PER_WRITE},
+    )
   }
 
   /** Deletes a key; a missing key is not an error. */
@@ -106,6 +192,55 @@ export class Namespace {
   async deleteMany(keys: readonly string[]): Promise<void> {
     const ops = keys.map((key) => ({type: 'delete' as const, key: encodeKey(key)}))
     await this.store.write(ops, {now: this.clock(), max: RECLAIM_PER_WRITE})
+  }
+
+  /** Deletes every live key that starts with `prefix` ('' is every key) in one transaction; returns how many. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const start = encodePrefix(prefix)
+    if (start === null) return 0
+    const end = prefixEnd(start)
+    const now = this.clock()
+    return this.store.update(
+      (txn) => {
+        let deleted = 0
+        let from = start
+        // Collect a chunk before deleting it: LMDB cursors must not see the tree change under them.
+        for (;;) {
+          const chunk = Array.from(txn.entries({start: from, end, limit: RECLAIM_BATCH}), ({key, expiresAt}) => ({key, expiresAt}))
+          for (const {key, expiresAt} of chunk) {
+            if (this.isLive(expiresAt, now)) deleted++
+            txn.delete(key)
+          }
+          if (chunk.length < RECLAIM_BATCH) return deleted
+          from = successor(chunk[chunk.length - 1].key)
+        }
+      },
+      {now, max: RECLAIM_PER_WRITE},
+    )
+  }
+
+  /**
+   * Every live entry (optionally under a prefix) in byte order, read lazily from one snapshot taken at the
+   * first step: writes made meanwhile are not seen. Finish or break the loop to release the snapshot.
+   */
+  *entries(options: {prefix?: string} = {}): Generator<EntryWithName, void, undefined> {
+    const start = encodePrefix(options.prefix)
+    if (start === null) return
+    const snapshot = this.store.snapshot()
+    const now = this.clock()
+    try {
+      for (const {key, value, expiresAt} of snapshot.entries({start, end: prefixEnd(start)})) {
+        if (this.isLive(expiresAt, now)) yield {name: utf8Decoder.decode(key), value, expiresAt}
+      }
+    } finally {
+      snapshot.close()
+    }
+  }
+
+  /** Key counts and size on disk, in time that does not grow with the namespace (only with its expired keys). */
+  async stats(): Promise<NamespaceStats> {
+    const {entries, withExpiry, expired, bytesOnDisk} = await this.store.stats(this.clock())
+    return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk}
   }
 
   /** Live key names in UTF-8 byte order, as the spec's `list` returns them. */
@@ -160,6 +295,32 @@ export class Namespace {
   private isLive(expiresAt: number | null, now = this.clock()): boolean {
     return expiresAt === null || expiresAt > now
   }
+
+  private liveEntry(txn: StoreTransaction, key: Uint8Array, now: number): Entry | null {
+    const stored = txn.get(key)
+    return stored === undefined || !this.isLive(stored.expiresAt, now) ? null : stored
+  }
+}
+
+/** When a put's key expires (ms since the epoch), or null when it does not. */
+function expiryTime(options: PutOptions | undefined, now: number): number | null {
+  if (options?.expiresIn != null) {
+    // Ceil: a positive TTL always leaves the key alive for at least a millisecond.
+    return now + Math.ceil(checkTtl(options.expiresIn) * 1000)
+  }
+  if (options?.expiration != null) return checkExpiration(options.expiration, now) * 1000
+  return null
+}
+
+/** A counter's stored text: an optionally signed decimal integer, surrounding whitespace allowed. */
+function parseCounter(key: string, value: Uint8Array): number {
+  const text = utf8Decoder.decode(value).trim()
+  const number = Number(text)
+  if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(number)) {
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text
+    throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is not an integer (${JSON.stringify(shown)}); incr needs one`)
+  }
+  return number
 }
 
 /** The first key after every key that starts with `prefix`, or undefined when there is none. */

@@ -33,3 +33,16 @@ export async function createNamespace(name: string, options: LocationOptions = {
 export async function namespaceExists(name: string, options: LocationOptions = {}): Promise<boolean> {
   return backendFor(options).exists(checkNamespaceName(name))
 }
+
+/** Names of every namespace in the data directory, sorted. */
+export async function listNamespaces(options: LocationOptions = {}): Promise<string[]> {
+  return backendFor(options).names()
+}
+
+/**
+ * Deletes a namespace and all its keys. It disappears at once and completely (one rename); a process that
+ * still has it open keeps working on a private copy that is freed when it closes.
+ */
+export async function deleteNamespace(name: string, options: LocationOptions = {}): Promise<void> {
+  await backendFor(options).remove(checkNamespaceName(name))
+}

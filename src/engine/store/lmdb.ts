@@ -1,9 +1,22 @@
 import {chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
-import {open, type Database, type RootDatabase} from 'lmdb'
+import {open, type Database, type RootDatabase, type Transaction} from 'lmdb'
 
 import {KvError} from '../errors.js'
-import type {ScanRange, Store, StoreBackend, StoredKey, StoredValue, WriteOp} from './store.js'
+import type {
+  ScanRange,
+  Store,
+  StoreBackend,
+  StoredEntry,
+  StoredKey,
+  StoredValue,
+  StoreSnapshot,
+  StoreStats,
+  StoreTransaction,
+  StoreView,
+  WriteOp,
+} from './store.js'
 
 /**
  * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
@@ -17,6 +30,8 @@ const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
 const NAMESPACES_DIR = 'namespaces'
 /** Prefix of the private directory a namespace is built in before it is renamed into place. */
 const CREATING_PREFIX = '.creating-'
+/** Prefix a deleted namespace is renamed to before its files are removed. */
+const DELETING_PREFIX = '.deleting-'
 const PRIVATE_DIR = 0o700
 const PRIVATE_FILE = 0o600
 const EMPTY = new Uint8Array(0)
@@ -62,23 +77,53 @@ export class LmdbBackend implements StoreBackend {
   }
 
   async open(name: string, {create}: {create: boolean}): Promise<Store> {
-    if (!(await this.exists(name))) {
-      if (!create) throw new KvError('NAMESPACE_NOT_FOUND', `namespace "${name}" does not exist (create it with: kv ns create ${name})`)
+    const directory = this.directoryOf(name)
+    let before = directoryId(directory)
+    if (before === undefined) {
+      if (!create) throw namespaceNotFound(name)
       try {
         await this.create(name)
       } catch (error) {
         // Another process created it first: that is what we wanted.
         if (!(error instanceof KvError && error.code === 'NAMESPACE_EXISTS')) throw error
       }
+      before = directoryId(directory)
     }
-    const directory = this.directoryOf(name)
-    return new LmdbStore(
-      name,
-      storageCall(name, () => {
-        checkDataFile(join(directory, DATA_FILE))
-        return openEnvironment(directory)
-      }),
-    )
+    const env = storageCall(name, () => {
+      checkDataFile(join(directory, DATA_FILE))
+      return openEnvironment(directory)
+    })
+    // lmdb-js creates a missing directory, so a namespace removed between the check and the open would come
+    // back empty: notice, and undo it.
+    if (directoryId(directory) !== before) {
+      const empty = entryCount(env.values) === 0
+      await env.close()
+      if (empty) rmSync(directory, {recursive: true, force: true})
+      throw namespaceNotFound(name)
+    }
+    return new LmdbStore(name, directory, env)
+  }
+
+  async names(): Promise<string[]> {
+    let entries: string[]
+    try {
+      entries = readdirSync(this.root)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return []
+      throw storageFailure('(all)', error)
+    }
+    return entries.filter((entry) => !entry.startsWith('.') && isDirectory(join(this.root, entry))).sort()
+  }
+
+  async remove(name: string): Promise<void> {
+    const removing = join(this.root, DELETING_PREFIX + randomBytes(6).toString('hex'))
+    try {
+      renameSync(this.directoryOf(name), removing)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) throw namespaceNotFound(name)
+      throw storageFailure(name, error)
+    }
+    storageCall(name, () => rmSync(removing, {recursive: true, force: true}))
   }
 
   private directoryOf(name: string): string {
@@ -155,6 +200,7 @@ class LmdbStore implements Store {
 
   constructor(
     private readonly name: string,
+    private readonly directory: string,
     private readonly env: Environment,
   ) {}
 
@@ -170,18 +216,60 @@ class LmdbStore implements Store {
   async write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
     await storageCall(this.name, () =>
       this.env.root.transaction(() => {
-        for (const op of ops) {
-          if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
-          else this.deleteInTransaction(op.key)
+        // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
+        // validated before they get here, and a storage error is handed back to be thrown outside.
+        try {
+          for (const op of ops) {
+            if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+            else this.deleteInTransaction(op.key)
+          }
+          // lmdb-js runs every write queued in one event turn in one transaction: reclaim once per transaction.
+          const txnId = this.env.root.getWriteTxnId()
+          if (reclaim && txnId !== this.reclaimedInTxn) {
+            this.reclaimedInTxn = txnId
+            this.reclaimInTransaction(reclaim.now, reclaim.max)
+          }
+          return undefined
+        } catch (error) {
+          return {failed: error}
         }
-        // lmdb-js runs every write queued in one event turn in one transaction: reclaim once per transaction.
-        const txnId = this.env.root.getWriteTxnId()
-        if (reclaim && txnId !== this.reclaimedInTxn) {
-          this.reclaimedInTxn = txnId
-          this.reclaimInTransaction(reclaim.now, reclaim.max)
-        }
+      }).then((outcome) => {
+        if (outcome) throw outcome.failed
       }),
     )
+  }
+
+  async update<T>(body: (txn: StoreTransaction) => T, reclaim?: {now: number; max: number}): Promise<Awaited<T>> {
+    const txn: StoreTransaction = {
+      ...this.view(undefined),
+      put: (key, value, expiresAt) => this.putInTransaction(key, value, expiresAt),
+      delete: (key) => this.deleteInTransaction(key),
+    }
+    const finish = (result: T): T => {
+      if (reclaim) this.reclaimInTransaction(reclaim.now, reclaim.max)
+      return result
+    }
+    // transactionSync, unlike transaction, aborts cleanly when its body throws or its promise rejects.
+    return (await storageCall(this.name, () =>
+      this.env.root.transactionSync(() => {
+        const result = body(txn)
+        return result instanceof Promise ? result.then(finish) : finish(result)
+      }),
+    )) as Awaited<T>
+  }
+
+  snapshot(): StoreSnapshot {
+    const transaction = storageCall(this.name, () => this.env.root.useReadTransaction())
+    return {...this.view(transaction), close: () => transaction.done()}
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    return storageCall(this.name, () => ({
+      entries: entryCount(this.env.values),
+      withExpiry: entryCount(this.env.expiries),
+      expired: this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)}),
+      bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
+    }))
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
@@ -202,9 +290,22 @@ class LmdbStore implements Store {
     await storageCall(this.name, () => this.env.close())
   }
 
-  private expiryOf(key: Uint8Array): number | null {
-    const time = this.env.expiries.get(key)
+  private expiryOf(key: Uint8Array, transaction?: Transaction): number | null {
+    const time = this.env.expiries.get(key, {transaction})
     return time === undefined ? null : decodeTime(time)
+  }
+
+  /** Reads through `transaction`, or through the current write transaction / event turn's snapshot. */
+  private view(transaction: Transaction | undefined): StoreView {
+    const {values} = this.env
+    return {
+      get: (key) => {
+        const value = values.get(key, {transaction})
+        return value === undefined ? undefined : {value, expiresAt: this.expiryOf(key, transaction)}
+      },
+      entries: ({start, end, limit}) =>
+        values.getRange({start, end, limit, transaction}).map(({key, value}): StoredEntry => ({key, value, expiresAt: this.expiryOf(key, transaction)})),
+    }
   }
 
   private putInTransaction(key: Uint8Array, value: Uint8Array, expiresAt: number | null): void {
@@ -271,6 +372,25 @@ function isDirectory(path: string): boolean {
   } catch {
     return false
   }
+}
+
+/** lmdb-js types `getStats()` as `{}`; it returns LMDB's MDB_stat, whose `entryCount` is O(1). */
+function entryCount(db: Bytes): number {
+  return (db.getStats() as {entryCount: number}).entryCount
+}
+
+/** Identifies a directory (device and inode), or undefined when there is none. */
+function directoryId(path: string): string | undefined {
+  try {
+    const stat = statSync(path)
+    return stat.isDirectory() ? `${stat.dev}:${stat.ino}` : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function namespaceNotFound(name: string): KvError {
+  return new KvError('NAMESPACE_NOT_FOUND', `namespace "${name}" does not exist (create it with: kv ns create ${name})`)
 }
 
 function isErrno(error: unknown, code: string): boolean {
