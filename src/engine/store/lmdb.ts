@@ -137,12 +137,24 @@ const DATA_FILE = 'data.mdb'
  * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
  * the page size), mm_last_pg and mm_txnid.
  */
-const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, lastPageOffset: 144, txnIdOffset: 152, bytes: 160} as const
+const META = {
+  magicOffset: 24,
+  magic: 0xbeefc0de,
+  pageSizeOffset: 48,
+  freeRootOffset: 88,
+  mainRootOffset: 136,
+  txnIdOffset: 152,
+  bytes: 160,
+} as const
+/** md_root of an empty database. */
+const NO_PAGE = 0xffff_ffff_ffff_ffffn
 
 /**
  * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
  * (SIGSEGV/SIGBUS) instead of returning an error. So check the two meta pages first: the magic number,
- * and that the file is as long as the newest meta page says.
+ * and that the root pages the newest meta page points to are inside the file. (Not `mm_last_pg`: pages
+ * allocated and freed in one transaction are counted there but never written, so a sound file can be
+ * shorter than that.)
  */
 function checkDataFile(path: string): void {
   let fd: number
@@ -153,16 +165,18 @@ function checkDataFile(path: string): void {
     throw error
   }
   try {
-    const size = fstatSync(fd).size
-    if (size === 0) return // LMDB initialises an empty file
     const first = readAt(fd, 0, META.bytes)
+    if (first.length === 0) return // LMDB initialises an empty file
     const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
     const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
     const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
     if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
     const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
-    const needed = (Number(newest.readBigUInt64LE(META.lastPageOffset)) + 1) * pageSize
-    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its last page ends at byte ${needed})`)
+    const roots = [newest.readBigUInt64LE(META.freeRootOffset), newest.readBigUInt64LE(META.mainRootOffset)].filter((page) => page !== NO_PAGE)
+    const needed = roots.reduce((end, page) => Math.max(end, (Number(page) + 1) * pageSize), 2 * pageSize)
+    // The size is read after the meta pages: a writer committing meanwhile only makes the file longer.
+    const size = fstatSync(fd).size
+    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its root pages end at byte ${needed})`)
   } finally {
     closeSync(fd)
   }
