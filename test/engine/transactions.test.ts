@@ -1,0 +1,159 @@
+import {describe, expect, it} from 'vitest'
+
+import {expectBytes, expectKvError, freshNamespace, numberedKeys, open, T0} from './fixture.js'
+
+describe('batch: one transaction, all or nothing', () => {
+  it('commits every put and delete together', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('old', 'x')
+    const result = await ns.batch((batch) => {
+      batch.put('a', '1')
+      batch.put('b', new Uint8Array([0, 255]), {expiresIn: 60})
+      batch.delete('old')
+      return 'done'
+    })
+    expect(result).toBe('done')
+    expect(await ns.list()).toEqual(['a', 'b'])
+    expectBytes(await ns.get('b', 'bytes'), new Uint8Array([0, 255]))
+    expect((await ns.getEntry('b'))?.expiresAt).toBe(T0 + 60_000)
+  })
+
+  it('keeps nothing when the body throws after writing, and rethrows its error', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('kept', 'before')
+    await expect(
+      ns.batch((batch) => {
+        batch.put('kept', 'after')
+        batch.put('new', 'v')
+        throw new Error('changed my mind')
+      }),
+    ).rejects.toThrow('changed my mind')
+    expect(await ns.list()).toEqual(['kept'])
+    expect(await ns.get('kept')).toBe('before')
+  })
+
+  it('keeps nothing when a later put is invalid (key too long), and reports that error', async () => {
+    const {ns} = await freshNamespace()
+    await expectKvError(
+      ns.batch((batch) => {
+        batch.put('fine', 'v')
+        batch.put('k'.repeat(513), 'v')
+      }),
+      'KEY_TOO_LONG',
+    )
+    expect(await ns.list()).toEqual([])
+  })
+
+  it('an async body that rejects after awaiting keeps nothing either', async () => {
+    const {ns} = await freshNamespace()
+    await expectKvError(
+      ns.batch(async (batch) => {
+        batch.put('first', 'v')
+        await new Promise((resolve) => setImmediate(resolve))
+        batch.put('second', 'v', {expiresIn: -1})
+      }),
+      'TTL_INVALID',
+    )
+    expect(await ns.list()).toEqual([])
+  })
+
+  it('sees its own writes, and the live state before them', async () => {
+    const {ns, clock} = await freshNamespace()
+    await ns.put('gone', 'x', {expiresIn: 1})
+    clock.advance(1000)
+    const seen = await ns.batch((batch) => {
+      const before = batch.getEntry('gone')
+      batch.put('gone', 'again')
+      return {before, after: batch.getEntry('gone')}
+    })
+    expect(seen.before).toBeNull()
+    expectBytes(seen.after!.value, new TextEncoder().encode('again'))
+  })
+
+  it('a large batch is visible to a second handle only once committed, as a whole', async () => {
+    const {ns, dataDir} = await freshNamespace()
+    const other = await open('test', {dataDir})
+    const keys = numberedKeys(20_000)
+    let seenMidway: string[] = []
+    await ns.batch(async (batch) => {
+      for (const key of keys.slice(0, 10_000)) batch.put(key, key)
+      seenMidway = await other.list({limit: 10})
+      for (const key of keys.slice(10_000)) batch.put(key, key)
+    })
+    expect(seenMidway).toEqual([])
+    // lmdb-js keeps a handle's read snapshot until a 0 ms timer renews it: the other handle sees the commit from then on.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect((await other.listPage({limit: 100_000})).keys).toHaveLength(20_000)
+  })
+})
+
+describe('put with an absolute expiration (seconds since the epoch)', () => {
+  it('stores it to the millisecond, and expiresIn wins when both are given', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('abs', 'v', {expiration: T0 / 1000 + 90.5})
+    await ns.put('both', 'v', {expiration: T0 / 1000 + 90, expiresIn: 10})
+    expect((await ns.getEntry('abs'))?.expiresAt).toBe(T0 + 90_500)
+    expect((await ns.getEntry('both'))?.expiresAt).toBe(T0 + 10_000)
+  })
+
+  it('a time already past stores an already-expired key; nonsense is TTL_INVALID', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('past', 'v', {expiration: T0 / 1000 - 1})
+    expect(await ns.get('past')).toBeNull()
+    for (const expiration of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, T0 / 1000 + 101 * 365 * 86_400]) {
+      await expectKvError(ns.put('k', 'v', {expiration}), 'TTL_INVALID')
+    }
+    expect(await ns.list()).toEqual([])
+  })
+})
+
+describe('entries: a lazy walk over one snapshot', () => {
+  it('yields live entries with values and expiry times, in byte order, under a prefix', async () => {
+    const {ns, clock} = await freshNamespace()
+    await ns.put('b:2', 'two', {expiresIn: 100})
+    await ns.put('b:1', new Uint8Array([1, 2, 3]))
+    await ns.put('b:3', 'short', {expiresIn: 1})
+    await ns.put('c', 'other')
+    clock.advance(1000)
+    const entries = [...ns.entries({prefix: 'b:'})]
+    expect(entries.map((entry) => [entry.name, entry.expiresAt])).toEqual([
+      ['b:1', null],
+      ['b:2', T0 + 100_000],
+    ])
+    expectBytes(entries[0].value, new Uint8Array([1, 2, 3]))
+  })
+
+  it('does not see writes made while it is being walked', async () => {
+    const {ns} = await freshNamespace()
+    await ns.batch((batch) => {
+      for (const key of numberedKeys(3000)) batch.put(key, 'original')
+    })
+    const walked: string[] = []
+    for (const entry of ns.entries()) {
+      if (walked.length === 10) {
+        await ns.put('k00000', 'changed')
+        await ns.put('zzz-new', 'v')
+        await ns.delete('k02999')
+      }
+      walked.push(`${entry.name}=${new TextDecoder().decode(entry.value)}`)
+    }
+    expect(walked).toHaveLength(3000)
+    expect(walked[0]).toBe('k00000=original')
+    expect(walked.at(-1)).toBe('k02999=original')
+    expect(await ns.get('k00000')).toBe('changed')
+  })
+
+  it('releases its snapshot when the loop breaks early, so many walks do not exhaust readers', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('a', '1')
+    await ns.put('b', '2')
+    // LMDB has 126 reader slots by default: a leaked snapshot per walk would run out long before 500.
+    for (let i = 0; i < 500; i++) {
+      for (const entry of ns.entries()) {
+        expect(entry.name).toBe('a')
+        break
+      }
+    }
+    expect(await ns.list()).toEqual(['a', 'b'])
+  })
+})
