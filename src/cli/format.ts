@@ -18,10 +18,12 @@ export function humanBytes(bytes: number): string {
 export function humanExpiry(expiresAt: number | null, now = Date.now()): string {
   if (expiresAt === null) return 'never'
   const seconds = Math.max(0, Math.round((expiresAt - now) / 1000))
-  if (seconds < 120) return `in ${seconds}s`
-  if (seconds < 7200) return `in ${Math.round(seconds / 60)}m`
-  if (seconds < 172_800) return `in ${Math.round(seconds / 3600)}h`
-  return `in ${Math.round(seconds / 86_400)}d`
+  if (seconds < 90) return `in ${seconds}s`
+  const minutes = seconds / 60
+  if (minutes < 90) return `in ${Math.round(minutes)}m`
+  const hours = minutes / 60
+  if (hours < 48) return `in ${Math.round(hours)}h`
+  return `in ${Math.round(hours / 24)}d`
 }
 
 /** "1 key", "3 keys". */
