@@ -13,7 +13,7 @@ export function canPrompt(): boolean {
 /** The user pressed Ctrl-C or Escape at a prompt: nothing was changed. */
 export class PromptCancelled extends Error {
   constructor() {
-    super('cancelled; nothing was changed')
+    super('cancelled')
     this.name = 'PromptCancelled'
   }
 }
