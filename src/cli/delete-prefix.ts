@@ -25,11 +25,11 @@ export async function deleteByPrefix(namespace: Namespace, prefix: string, {yes,
     }
     const shown = examples.map((key) => JSON.stringify(key)).join(', ') + (count > examples.length ? ', …' : '')
     let agreed = false
-    await handlingCancel(async () => {
+    const answered = await handlingCancel(async () => {
       agreed = await confirm(`Delete ${plural(count, 'key')} starting with ${JSON.stringify(prefix)} from namespace "${namespace.name}" (${shown})?`)
     })
     if (!agreed) {
-      if (!process.exitCode) message('nothing deleted')
+      if (answered) message('nothing deleted')
       return undefined
     }
   }

@@ -74,15 +74,18 @@ export function requireTerminalOr(how: string): void {
 export const EXIT_CANCELLED = 130
 
 /**
- * Runs an interactive command body; a cancelled prompt ends it with a one-line note and exit 130
- * instead of an error report. Whatever was decided before the cancel has been done; nothing after it.
+ * Runs an interactive part of a command; a cancelled prompt ends it with a one-line note and exit 130
+ * instead of an error report. Returns false when it was cancelled. What was done before the cancelled
+ * question stays done; nothing after it happens.
  */
-export async function handlingCancel(body: () => Promise<void>): Promise<void> {
+export async function handlingCancel(body: () => Promise<void>): Promise<boolean> {
   try {
     await body()
+    return true
   } catch (error) {
     if (!(error instanceof PromptCancelled)) throw error
     process.stderr.write(`kv: ${error.message}\n`)
     process.exitCode = EXIT_CANCELLED
+    return false
   }
 }

@@ -200,6 +200,24 @@ describe('kv ns delete', () => {
     expectOutput(await kv(['list', '-n', 'gone']), '')
   })
 
+  it('while another process holds the namespace open: gone at once for everyone, the holder keeps its copy', async () => {
+    const {kv, dataDir} = kvSandbox()
+    const holder = await openNamespace('busy', {dataDir, create: true})
+    try {
+      await holder.put('k', 'v')
+      expect((await kv(['ns', 'delete', 'busy', '--yes'])).code).toBe(0)
+      expectFailure(await kv(['get', '-n', 'busy', 'k']), 1)
+      expectOutput(await kv(['ns', 'list']), '')
+      expect(await holder.get('k')).toBe('v')
+      await holder.put('k2', 'v2')
+    } finally {
+      await holder.close()
+    }
+    expectOutput(await kv(['ns', 'list']), '')
+    expect((await kv(['ns', 'create', 'busy'])).code).toBe(0)
+    expectOutput(await kv(['list', '-n', 'busy']), '')
+  })
+
   it('--json reports what was deleted', async () => {
     const {kv} = kvSandbox()
     expect((await kv(['ns', 'create', 'x'])).code).toBe(0)

@@ -212,6 +212,15 @@ describe('kv ns delete on a terminal', () => {
     expect((await yes.exit()).code).toBe(0)
     await expect(openNamespace('scratch', {dataDir})).rejects.toMatchObject({code: 'NAMESPACE_NOT_FOUND'})
   })
+
+  it('Ctrl-C at the question exits 130 and keeps the namespace', async () => {
+    const {dataDir, start} = await sandboxWith({a: {}}, 'scratch')
+    const tty = start(['ns', 'delete', 'scratch'])
+    await tty.waitFor('its 1 key?')
+    tty.keys('C-c')
+    expect((await tty.exit()).code).toBe(130)
+    expect(await keysIn(dataDir, 'scratch')).toEqual(['a'])
+  })
 })
 
 describe('kv ns list on a terminal', () => {

@@ -29,10 +29,10 @@ export default class NsDelete extends KvCommand<typeof NsDelete> {
     let deleted = this.flags.yes
     if (!deleted) {
       requireTerminalOr(`add --yes to delete namespace "${name}"`)
-      await handlingCancel(async () => {
+      const answered = await handlingCancel(async () => {
         deleted = await confirm(`Delete namespace "${name}" and its ${plural(keys, 'key')}?`)
       })
-      if (process.exitCode) return undefined
+      if (!answered) return undefined
     }
     if (!deleted) {
       message(`namespace "${name}" kept`)
