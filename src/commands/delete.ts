@@ -1,5 +1,7 @@
+import {Flags} from '@oclif/core'
+
 import {KvCommand, helpText} from '../cli/base-command.js'
-import {prefixFlag, yesFlag} from '../cli/flags.js'
+import {yesFlag} from '../cli/flags.js'
 import {deleteByPrefix} from '../cli/delete-prefix.js'
 import {KvError} from '../engine/errors.js'
 
@@ -16,7 +18,10 @@ export default class Delete extends KvCommand<typeof Delete> {
   // Any number of keys: oclif v4 has no variadic arguments, so the keys arrive as extra argv.
   static override strict = false
   static override enableJsonFlag = true
-  static override flags = {prefix: prefixFlag, yes: yesFlag}
+  static override flags = {
+    prefix: Flags.string({description: 'Delete every live key that starts with this prefix (matched literally; "" is every key).'}),
+    yes: yesFlag,
+  }
   static override examples = [
     '<%= config.bin %> delete session:abc',
     '<%= config.bin %> delete a b c',
