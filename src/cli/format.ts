@@ -1,0 +1,32 @@
+/** Sizes and times shown to a person (tables and prompts); JSON output always carries raw numbers. */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** 1536 -> "1.5 KiB": binary units, one decimal below 10 of a unit. */
+export function humanBytes(bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  if (unit === 0) return `${value} B`
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`
+}
+
+/** How long until `expiresAt` (ms since the epoch): "never", "in 45s", "in 3m", "in 2h", "in 6d". */
+export function humanExpiry(expiresAt: number | null, now = Date.now()): string {
+  if (expiresAt === null) return 'never'
+  const seconds = Math.max(0, Math.round((expiresAt - now) / 1000))
+  if (seconds < 90) return `in ${seconds}s`
+  const minutes = seconds / 60
+  if (minutes < 90) return `in ${Math.round(minutes)}m`
+  const hours = minutes / 60
+  if (hours < 48) return `in ${Math.round(hours)}h`
+  return `in ${Math.round(hours / 24)}d`
+}
+
+/** "1 key", "3 keys". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

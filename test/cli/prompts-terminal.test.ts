@@ -1,0 +1,237 @@
+import {describe, expect, it} from 'vitest'
+
+import {openNamespace} from '../../src/index.js'
+import {kvSandbox} from '../helpers.js'
+import {expectQuietSuccess} from './cli-assert.js'
+import {TmuxSession} from './tmux.js'
+
+/** A sandbox with keys written through the engine (fast, and able to write already-expired keys). */
+async function sandboxWith(keys: Record<string, {value?: string; expiresIn?: number; expiredAgo?: number}>, namespace = 'default') {
+  const sandbox = kvSandbox()
+  const env = {KV_DATA_DIR: sandbox.dataDir, XDG_CONFIG_HOME: sandbox.configDir}
+  const ns = await openNamespace(namespace, {dataDir: sandbox.dataDir, create: true})
+  await ns.batch((batch) => {
+    for (const [key, {value = 'v', expiresIn}] of Object.entries(keys)) if (expiresIn !== -1) batch.put(key, value, {expiresIn})
+  })
+  await ns.close()
+  for (const [key, {value = 'v', expiredAgo}] of Object.entries(keys)) {
+    if (expiredAgo === undefined) continue
+    // Written an hour in the past with a one-second TTL: expired now, still on disk.
+    const past = await openNamespace(namespace, {dataDir: sandbox.dataDir, clock: () => Date.now() - expiredAgo * 1000})
+    await past.put(key, value, {expiresIn: 1})
+    await past.close()
+  }
+  return {...sandbox, env, start: (args: string[]) => TmuxSession.start(args, env)}
+}
+
+async function keysIn(dataDir: string, namespace = 'default'): Promise<string[]> {
+  const ns = await openNamespace(namespace, {dataDir})
+  try {
+    return await ns.list({limit: 100_000})
+  } finally {
+    await ns.close()
+  }
+}
+
+async function statsOf(dataDir: string, namespace = 'default') {
+  const ns = await openNamespace(namespace, {dataDir})
+  try {
+    return await ns.stats()
+  } finally {
+    await ns.close()
+  }
+}
+
+const PREFIX_QUESTION = 'Delete keys starting with'
+
+describe('kv ns clean on a terminal', () => {
+  it('prefix, checkbox with size and expiry, confirmation: deletes exactly the chosen keys', async () => {
+    const {dataDir, start} = await sandboxWith({
+      'user:1': {value: 'x'.repeat(2048), expiresIn: 7200},
+      'user:2': {},
+      'user:3': {},
+      'user:4': {},
+      admin: {},
+    })
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.type('user:')
+    tty.keys('Enter')
+    const list = await tty.waitFor('user:4')
+    expect(list).toMatch(/user:1\s+2\.0 KiB\s+expires in 2h/)
+    expect(list).toMatch(/user:2\s+1 B\s+expires never/)
+    expect(list).not.toContain('admin')
+    tty.keys('Space', 'Down', 'Down', 'Space', 'Enter')
+    await tty.waitFor('Delete 2 keys from namespace "default"?')
+    tty.type('y')
+    tty.keys('Enter')
+    const {code, screen} = await tty.exit()
+    expect(screen).toContain('deleted 2 keys from namespace "default"')
+    expect(code).toBe(0)
+    expect(await keysIn(dataDir)).toEqual(['admin', 'user:2', 'user:4'])
+  })
+
+  it('`a` toggles all shown keys; answering no deletes nothing', async () => {
+    const {dataDir, start} = await sandboxWith({'s:1': {}, 's:2': {}, 's:3': {}, t: {}})
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.type('s:')
+    tty.keys('Enter')
+    await tty.waitFor('s:3')
+    tty.keys('a', 'Enter')
+    await tty.waitFor('Delete 3 keys from namespace "default"?')
+    tty.type('n')
+    tty.keys('Enter')
+    const {code, screen} = await tty.exit()
+    expect(screen).toContain('nothing deleted')
+    expect(code).toBe(0)
+    expect(await keysIn(dataDir)).toEqual(['s:1', 's:2', 's:3', 't'])
+
+    const again = start(['ns', 'clean', 'default'])
+    await again.waitFor(PREFIX_QUESTION)
+    again.keys('Enter')
+    await again.waitFor('Choose the keys to delete')
+    again.keys('a', 'Enter')
+    await again.waitFor('Delete 4 keys from namespace "default"?')
+    again.type('y')
+    again.keys('Enter')
+    expect((await again.exit()).code).toBe(0)
+    expect(await keysIn(dataDir)).toEqual([])
+  })
+
+  it('with more matches than the list shows: narrow the prefix, or delete all N counted (not keys added since)', async () => {
+    const many: Record<string, object> = {other: {}}
+    for (let i = 0; i < 250; i++) many[`k:${String(i).padStart(3, '0')}`] = {}
+    const {dataDir, start, kv} = await sandboxWith(many)
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.keys('Enter')
+    await tty.waitFor('251 keys: more than the 200 a list can show')
+    tty.keys('Enter') // Type a longer prefix
+    await tty.waitFor(/Delete keys starting with[^\n]*\n(.|\n)*Delete keys starting with/)
+    tty.type('k:')
+    tty.keys('Enter')
+    await tty.waitFor('250 keys starting with "k:": more than the 200')
+    tty.keys('Down', 'Down', 'Enter') // Delete all 250 matching keys
+    await tty.waitFor('Delete 250 keys from namespace "default"?')
+    // A key written after the count is not among the keys the user agreed to delete.
+    expectQuietSuccess(await kv(['put', 'k:new', 'late']))
+    tty.type('y')
+    tty.keys('Enter')
+    const {code, screen} = await tty.exit()
+    expect(screen).toContain('deleted 250 keys')
+    expect(code).toBe(0)
+    expect(await keysIn(dataDir)).toEqual(['k:new', 'other'])
+  })
+
+  it('offers to purge expired keys waiting on disk', async () => {
+    const {dataDir, start} = await sandboxWith({live: {}, old1: {expiresIn: -1, expiredAgo: 3600}, old2: {expiresIn: -1, expiredAgo: 3600}})
+    expect((await statsOf(dataDir)).expired).toBe(2)
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.type('nomatch')
+    tty.keys('Enter')
+    await tty.waitFor('no live keys starting with "nomatch"')
+    await tty.waitFor('2 expired keys in namespace "default" still take disk space. Purge them now?')
+    tty.keys('Enter') // default: yes
+    const {code, screen} = await tty.exit()
+    expect(screen).toContain('purged 2 expired keys')
+    expect(code).toBe(0)
+    expect(await statsOf(dataDir)).toMatchObject({keys: 1, expired: 0})
+    expect(await keysIn(dataDir)).toEqual(['live'])
+  })
+
+  it('Ctrl-C at the checkbox cancels with exit 130 and deletes nothing', async () => {
+    const {dataDir, start} = await sandboxWith({a: {}, b: {}})
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.keys('Enter')
+    await tty.waitFor('Choose the keys')
+    tty.keys('a', 'C-c')
+    const {code, screen} = await tty.exit()
+    expect(screen).toContain('cancelled')
+    expect(code).toBe(130)
+    expect(await keysIn(dataDir)).toEqual(['a', 'b'])
+  })
+
+  it('a missing namespace exits 1 before asking anything', async () => {
+    const {start} = await sandboxWith({})
+    const tty = start(['ns', 'clean', 'missing'])
+    const {code, screen} = await tty.exit()
+    expect(code).toBe(1)
+    expect(screen).not.toContain(PREFIX_QUESTION)
+  })
+})
+
+describe('kv delete --prefix on a terminal', () => {
+  it('shows the count and a few keys, deletes on yes, keeps on no', async () => {
+    const {dataDir, start} = await sandboxWith({'c:1': {}, 'c:2': {}, 'c:3': {}, 'c:4': {}, 'c:5': {}, 'c:6': {}, d: {}})
+    const no = start(['delete', '--prefix', 'c:'])
+    const question = await no.waitFor('Delete 6 keys starting with "c:" from namespace "default"')
+    expect(question).toContain('"c:1", "c:2", "c:3", "c:4", "c:5", …')
+    no.type('n')
+    no.keys('Enter')
+    expect((await no.exit()).code).toBe(0)
+    expect((await keysIn(dataDir)).length).toBe(7)
+
+    const yes = start(['delete', '--prefix', 'c:'])
+    await yes.waitFor('Delete 6 keys')
+    yes.type('y')
+    yes.keys('Enter')
+    const {code, screen} = await yes.exit()
+    expect(screen).toContain('deleted 6 keys')
+    expect(code).toBe(0)
+    expect(await keysIn(dataDir)).toEqual(['d'])
+  })
+
+  it('an empty prefix needs --yes even on a terminal', async () => {
+    const {dataDir, start} = await sandboxWith({a: {}, b: {}})
+    const tty = start(['delete', '--prefix', ''])
+    const {code, screen} = await tty.exit()
+    expect(code).toBe(2)
+    expect(screen).toContain('add --yes')
+    expect(await keysIn(dataDir)).toEqual(['a', 'b'])
+  })
+})
+
+describe('kv ns delete on a terminal', () => {
+  it('asks naming the key count; no keeps the namespace, yes deletes it', async () => {
+    const {dataDir, start} = await sandboxWith({a: {}, b: {}, c: {}}, 'scratch')
+    const no = start(['ns', 'delete', 'scratch'])
+    await no.waitFor('Delete namespace "scratch" and its 3 keys?')
+    no.keys('Enter') // default: no
+    const kept = await no.exit()
+    expect(kept.code).toBe(0)
+    expect(kept.screen).toContain('namespace "scratch" kept')
+    expect(await keysIn(dataDir, 'scratch')).toEqual(['a', 'b', 'c'])
+
+    const yes = start(['ns', 'delete', 'scratch'])
+    await yes.waitFor('its 3 keys?')
+    yes.type('y')
+    yes.keys('Enter')
+    expect((await yes.exit()).code).toBe(0)
+    await expect(openNamespace('scratch', {dataDir})).rejects.toMatchObject({code: 'NAMESPACE_NOT_FOUND'})
+  })
+
+  it('Ctrl-C at the question exits 130 and keeps the namespace', async () => {
+    const {dataDir, start} = await sandboxWith({a: {}}, 'scratch')
+    const tty = start(['ns', 'delete', 'scratch'])
+    await tty.waitFor('its 1 key?')
+    tty.keys('C-c')
+    expect((await tty.exit()).code).toBe(130)
+    expect(await keysIn(dataDir, 'scratch')).toEqual(['a'])
+  })
+})
+
+describe('kv ns list on a terminal', () => {
+  it('prints a table with counts, human sizes and a marker on the default namespace', async () => {
+    const {start, kv} = await sandboxWith({a: {value: 'x'.repeat(300_000)}, b: {expiresIn: 3600}})
+    expect((await kv(['ns', 'create', 'empty'])).code).toBe(0)
+    const tty = start(['ns', 'list'])
+    const {code, screen} = await tty.exit()
+    expect(code).toBe(0)
+    expect(screen).toMatch(/Namespace\s*│\s*Keys\s*│\s*Expiring\s*│\s*Size/)
+    expect(screen).toMatch(/\* default\s*│\s*2\s*│\s*1\s*│\s*[\d.]+ KiB/)
+    expect(screen).toMatch(/ {3}empty\s*│\s*0\s*│\s*0\s*│\s*[\d.]+ KiB/)
+  })
+})
