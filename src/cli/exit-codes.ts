@@ -1,8 +1,8 @@
 import type {KvErrorCode} from '../engine/errors.js'
 
 /** The CLI's exit codes, documented in the README and in every command's --help. */
-/** `internal` is for bugs: EX_SOFTWARE from sysexits.h. */
-export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, internal: 70} as const
+/** `internal` is for bugs: EX_SOFTWARE from sysexits.h. `cancelled` is what a shell reports after SIGINT. */
+export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, internal: 70, cancelled: 130} as const
 
 const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   KEY_NOT_FOUND: EXIT.notFound,
@@ -34,4 +34,5 @@ export const EXIT_CODES_HELP = [
   '  3  conflict (namespace already exists)',
   '  4  storage failure (cannot open, locked, corrupt, disk full)',
   '  70 internal error (a bug: rerun with KV_DEBUG=1 and report the output)',
+  '  130 cancelled at a prompt (Ctrl-C)',
 ].join('\n')

@@ -1,4 +1,5 @@
 import {KvError} from '../engine/errors.js'
+import {EXIT} from './exit-codes.js'
 
 /**
  * Questions for a person at a terminal. `@inquirer/prompts` is loaded only when a question is actually
@@ -70,9 +71,6 @@ export function requireTerminalOr(how: string): void {
   if (!canPrompt()) throw new KvError('USAGE', `no terminal to ask for confirmation: ${how}`)
 }
 
-/** Exit code when the user cancels a prompt (Ctrl-C), as a shell reports a command stopped by SIGINT. */
-export const EXIT_CANCELLED = 130
-
 /**
  * Runs an interactive part of a command; a cancelled prompt ends it with a one-line note and exit 130
  * instead of an error report. Returns false when it was cancelled. What was done before the cancelled
@@ -85,7 +83,7 @@ export async function handlingCancel(body: () => Promise<void>): Promise<boolean
   } catch (error) {
     if (!(error instanceof PromptCancelled)) throw error
     process.stderr.write(`kv: ${error.message}\n`)
-    process.exitCode = EXIT_CANCELLED
+    process.exitCode = EXIT.cancelled
     return false
   }
 }
