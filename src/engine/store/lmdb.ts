@@ -135,14 +135,17 @@ const DATA_FILE = 'data.mdb'
 /**
  * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
  * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
- * the page size), mm_last_pg and mm_txnid.
+ * the page size; each MDB_db ends with md_root), mm_last_pg and mm_txnid.
  */
-const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, lastPageOffset: 144, txnIdOffset: 152, bytes: 160} as const
+const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, freeRootOffset: 88, mainRootOffset: 136, txnIdOffset: 152, bytes: 160} as const
+/** md_root of an empty tree. */
+const NO_PAGE = 0xffff_ffff_ffff_ffffn
 
 /**
  * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
  * (SIGSEGV/SIGBUS) instead of returning an error. So check the two meta pages first: the magic number,
- * and that the file is as long as the newest meta page says.
+ * and that the file holds the root pages the newest meta page points to. (Not mm_last_pg: a page that a
+ * transaction allocated and freed again before committing counts in it but is never written.)
  */
 function checkDataFile(path: string): void {
   let fd: number
@@ -161,8 +164,9 @@ function checkDataFile(path: string): void {
     const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
     if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
     const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
-    const needed = (Number(newest.readBigUInt64LE(META.lastPageOffset)) + 1) * pageSize
-    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its last page ends at byte ${needed})`)
+    const roots = [META.freeRootOffset, META.mainRootOffset].map((offset) => newest.readBigUInt64LE(offset)).filter((page) => page !== NO_PAGE)
+    const needed = roots.reduce((end, page) => Math.max(end, (Number(page) + 1) * pageSize), 0)
+    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; a root page ends at byte ${needed})`)
   } finally {
     closeSync(fd)
   }
