@@ -327,7 +327,8 @@ function parseCounter(key: string, value: Uint8Array): number {
 function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] < 0xff) {
-      const end = prefix.slice(0, i + 1)
+      // A copy: keys may be Buffers, whose slice() is a view of the same bytes.
+      const end = new Uint8Array(prefix.subarray(0, i + 1))
       end[i]++
       return end
     }
