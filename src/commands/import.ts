@@ -42,7 +42,7 @@ export default class Import extends KvCommand<typeof Import> {
     })
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
-      message(`imported ${result.imported} keys into ${name}${skipped}`)
+      message(`imported ${result.imported} key${result.imported === 1 ? '' : 's'} into ${name}${skipped}`)
     }
     return result
   }
