@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import {truncateSync} from 'node:fs'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -221,5 +222,40 @@ describe('opening a namespace after bulk writes', () => {
     await close(again)
     truncateSync(file, 2 * 4096)
     await expectKvError(open('test', {dataDir}), 'STORAGE_FAILURE')
+  })
+})
+
+describe('batch puts past the last key (appended without a lookup)', () => {
+  it('property: any mix of puts (with and without expiry) and deletes in batches matches a plain model', async () => {
+    const op = fc.oneof(
+      fc.record({type: fc.constant('put' as const), key: fc.stringMatching(/^[a-e]{1,3}$/), value: fc.string({maxLength: 3}), ttl: fc.option(fc.integer({min: 1, max: 100}))}),
+      fc.record({type: fc.constant('delete' as const), key: fc.stringMatching(/^[a-e]{1,3}$/)}),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(op, {maxLength: 12}), {maxLength: 4}), async (batches) => {
+        const {ns} = await freshNamespace()
+        const model = new Map<string, {value: string; expiresAt: number | null}>()
+        for (const ops of batches) {
+          await ns.batch((batch) => {
+            for (const o of ops) {
+              if (o.type === 'delete') {
+                batch.delete(o.key)
+                model.delete(o.key)
+              } else {
+                batch.put(o.key, o.value, {expiresIn: o.ttl})
+                model.set(o.key, {value: o.value, expiresAt: o.ttl === null ? null : T0 + o.ttl * 1000})
+              }
+            }
+          })
+        }
+        const stored = Array.from(ns.entries(), ({name, value, expiresAt}) => [name, Buffer.from(value).toString(), expiresAt])
+        const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([key, {value, expiresAt}]) => [key, value, expiresAt])
+        expect(stored).toEqual(expected)
+        const stats = await ns.stats()
+        expect(stats).toMatchObject({keys: model.size, expiring: [...model.values()].filter((v) => v.expiresAt !== null).length})
+        await close(ns)
+      }),
+      {numRuns: 60},
+    )
   })
 })
