@@ -13,7 +13,7 @@ async function writeRecords(path: string): Promise<void> {
   for (let i = 0; i < RECORDS; i += 10_000) {
     let chunk = ''
     for (let j = i; j < i + 10_000; j++) chunk += `${JSON.stringify({key: `key:${String(j).padStart(7, '0')}`, value: `value ${j} `.padEnd(40, '.')})}\n`
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve))
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   await new Promise((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve(undefined))))
 }
