@@ -23,7 +23,7 @@ import type {
  * are fixed here. `noSubdir` is explicit because lmdb-js would otherwise guess it from a dot in the path;
  * `overlappingSync: false` makes a resolved write durable, which is what a finished CLI command promises.
  */
-const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4} as const
+const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4, useWritemap: true} as const
 const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
 
 /** Namespace directories live under `<dataDir>/namespaces/`, one LMDB environment each. */
