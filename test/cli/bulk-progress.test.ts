@@ -28,8 +28,9 @@ describe.skipIf(!hasScript)('kv import on a terminal', () => {
     const fifo = join(tempDir(), 'records')
     execFileSync('mkfifo', [fifo])
     const run = onTerminal(`import "${fifo}"`, childEnv({KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir}))
-    // A slow producer: the import is still reading after a second.
+    // A slow producer: the import is still reading after a second. Opening the FIFO waits for kv to open it.
     const writer = createWriteStream(fifo)
+    await new Promise((resolve) => writer.once('open', resolve))
     writer.write(records(0, 1000))
     await delay(1300)
     writer.write(records(1000, 2000))

@@ -22,6 +22,8 @@ import type {
  * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
  * are fixed here. `noSubdir` is explicit because lmdb-js would otherwise guess it from a dot in the path;
  * `overlappingSync: false` makes a resolved write durable, which is what a finished CLI command promises.
+ * `useWritemap` writes a transaction's pages straight into the file mapping: without it LMDB holds them on
+ * the heap until commit, and one import of millions of records would hold hundreds of MiB.
  */
 const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4, useWritemap: true} as const
 const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
