@@ -16,6 +16,7 @@ export interface BulkRecord {
 }
 
 const KNOWN_FIELDS = new Set(['key', 'value', 'base64', 'expiration', 'expiration_ttl', 'metadata'])
+const NO_EXPIRY: PutOptions = Object.freeze({})
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**
@@ -35,9 +36,8 @@ export class RecordChecker {
   /** The put a record asks for, or null when its absolute expiration has already passed. */
   check(record: ParsedRecord): BulkRecord | null {
     const {data} = record
-    const fail = (code: KvErrorCode, problem: string) => new KvError(code, `${recordLocation(record)}: ${problem}`)
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw fail('VALUE_INVALID', `must be an object like {"key": "k", "value": "v"}, got ${describeJson(data)}`)
+      throw recordError(record, 'VALUE_INVALID', `must be an object like {"key": "k", "value": "v"}, got ${describeJson(data)}`)
     }
     const fields = data as Record<string, unknown>
     for (const field in fields) {
@@ -53,39 +53,43 @@ export class RecordChecker {
     }
 
     const {key, value, base64, expiration, expiration_ttl: ttl} = fields
-    if (key === undefined) throw fail('KEY_INVALID', 'has no "key"')
-    if (typeof key !== 'string') throw fail('KEY_INVALID', `"key" must be a string, got ${describeJson(key)}`)
-    if (value === undefined) throw fail('VALUE_INVALID', 'has no "value"')
+    if (key === undefined) throw recordError(record, 'KEY_INVALID', 'has no "key"')
+    if (typeof key !== 'string') throw recordError(record, 'KEY_INVALID', `"key" must be a string, got ${describeJson(key)}`)
+    if (value === undefined) throw recordError(record, 'VALUE_INVALID', 'has no "value"')
     if (typeof value !== 'string') {
-      throw fail('VALUE_INVALID', `"value" must be a string (for bytes: base64 with "base64": true), got ${describeJson(value)}`)
+      throw recordError(record, 'VALUE_INVALID', `"value" must be a string (for bytes: base64 with "base64": true), got ${describeJson(value)}`)
     }
-    if (base64 !== undefined && typeof base64 !== 'boolean') throw fail('VALUE_INVALID', `"base64" must be true or false, got ${describeJson(base64)}`)
+    if (base64 !== undefined && typeof base64 !== 'boolean') throw recordError(record, 'VALUE_INVALID', `"base64" must be true or false, got ${describeJson(base64)}`)
 
     if (ttl !== undefined && ttl !== null) {
       if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
-        throw fail('TTL_INVALID', `"expiration_ttl" must be a number of seconds from 0 (exclusive) to ${MAX_TTL_SECONDS} (100 years), got ${describeJson(ttl)}`)
+        throw recordError(record, 'TTL_INVALID', `"expiration_ttl" must be a number of seconds from 0 (exclusive) to ${MAX_TTL_SECONDS} (100 years), got ${describeJson(ttl)}`)
       }
     }
     if (expiration !== undefined && expiration !== null) {
       try {
         checkExpiration(expiration, this.now)
       } catch (error) {
-        throw fail('TTL_INVALID', (error as Error).message)
+        throw recordError(record, 'TTL_INVALID', (error as Error).message)
       }
       if ((ttl === undefined || ttl === null) && (expiration as number) * 1000 <= this.now) return null
     }
 
     return {
       key,
-      value: base64 === true ? decodeBase64(value, fail) : value,
-      options: ttl != null ? {expiresIn: ttl as number} : expiration != null ? {expiration: expiration as number} : {},
+      value: base64 === true ? decodeBase64(value, record) : value,
+      options: ttl != null ? {expiresIn: ttl as number} : expiration != null ? {expiration: expiration as number} : NO_EXPIRY,
     }
   }
 }
 
-function decodeBase64(text: string, fail: (code: KvErrorCode, problem: string) => KvError): Uint8Array {
-  if (text.length % 4 === 1 || !BASE64.test(text)) throw fail('VALUE_INVALID', '"value" is not valid base64 (and "base64" is true)')
+function decodeBase64(text: string, record: ParsedRecord): Uint8Array {
+  if (text.length % 4 === 1 || !BASE64.test(text)) throw recordError(record, 'VALUE_INVALID', '"value" is not valid base64 (and "base64" is true)')
   return Buffer.from(text, 'base64')
+}
+
+function recordError(record: ParsedRecord, code: KvErrorCode, problem: string): KvError {
+  return new KvError(code, `${recordLocation(record)}: ${problem}`)
 }
 
 function describeJson(value: unknown): string {
