@@ -5,8 +5,8 @@ import {parseBulk, type BulkFormat, type ParsedRecord} from '../../src/engine/bu
 import {KvError} from '../../src/index.js'
 
 /** The input as a stream of byte chunks of `size` bytes (multi-byte characters get split across chunks). */
-async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
-  const bytes = Buffer.from(text, 'utf8')
+async function* chunked(text: string | Buffer, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
 }
 
@@ -139,6 +139,11 @@ describe('malformed input', () => {
     }
     await expect(async () => {
       for await (const _ of parseBulk(bad())) void _
+    }).rejects.toThrow(/not valid UTF-8/)
+    // A sequence cut off by the end of the input.
+    const cut = Buffer.concat([Buffer.from('{"key":"a","value":"1"}\n{"key":"b","value":"'), Buffer.from('€').subarray(0, 2)])
+    await expect(async () => {
+      for await (const _ of parseBulk(chunked(cut, 3))) void _
     }).rejects.toThrow(/not valid UTF-8/)
   })
 })

@@ -1,3 +1,5 @@
+import {isUtf8} from 'node:buffer'
+
 import {KvError} from '../errors.js'
 import {MAX_VALUE_BYTES} from '../limits.js'
 
@@ -45,16 +47,14 @@ function isWhitespace(code: number): boolean {
  * `[` is a JSON array, `{` is NDJSON.
  */
 export async function* parseBulk(source: AsyncIterable<Uint8Array | string>, format?: BulkFormat): AsyncGenerator<ParsedRecord[], void, undefined> {
-  const decoder = new TextDecoder('utf-8', {fatal: true})
+  const decoder = new Utf8Decoder()
   let parser: ChunkParser | undefined
   let line = 1
   const decode = (chunk: Uint8Array | string, stream: boolean): string => {
     if (typeof chunk === 'string') return chunk
-    try {
-      return decoder.decode(chunk, {stream})
-    } catch {
-      throw new KvError('VALUE_INVALID', `the input is not valid UTF-8 (near line ${line})`)
-    }
+    const text = decoder.decode(chunk, stream)
+    if (text === null) throw new KvError('VALUE_INVALID', `the input is not valid UTF-8 (near line ${line})`)
+    return text
   }
   const feed = (text: string): ParsedRecord[] => {
     if (parser === undefined) {
@@ -77,6 +77,42 @@ export async function* parseBulk(source: AsyncIterable<Uint8Array | string>, for
   if (parser === undefined) return
   last.push(...parser.end())
   if (last.length > 0) yield last
+}
+
+/**
+ * Decodes UTF-8 that arrives in chunks, refusing invalid bytes (null) rather than replacing them, and
+ * dropping a byte order mark at the start. Buffer's validation and decoding are several times faster than
+ * TextDecoder's fatal mode; a sequence split between chunks is held back until its end arrives.
+ */
+class Utf8Decoder {
+  private held: Buffer | null = null
+  private first = true
+
+  decode(chunk: Uint8Array, stream: boolean): string | null {
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.held !== null) bytes = Buffer.concat([this.held, bytes])
+    const end = stream ? completeLength(bytes) : bytes.length
+    this.held = end < bytes.length ? Buffer.from(bytes.subarray(end)) : null
+    const complete = bytes.subarray(0, end)
+    if (!isUtf8(complete)) return null
+    let text = complete.toString('utf8')
+    if (this.first && text.length > 0) {
+      this.first = false
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    }
+    return text
+  }
+}
+
+/** The length of `bytes` without a UTF-8 sequence cut off at its end. */
+function completeLength(bytes: Uint8Array): number {
+  let start = bytes.length - 1
+  // Back over continuation bytes (at most 3) to the lead byte of the last sequence.
+  while (start >= 0 && bytes.length - start < 4 && (bytes[start] & 0xc0) === 0x80) start--
+  if (start < 0) return bytes.length
+  const lead = bytes[start]
+  const needed = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1
+  return bytes.length - start < needed ? start : bytes.length
 }
 
 function detectFormat(first: number, line: number): BulkFormat {
