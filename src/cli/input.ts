@@ -60,7 +60,7 @@ async function readLimited(stream: Readable, source: string): Promise<Uint8Array
   return Buffer.concat(chunks, size)
 }
 
-function unreadable(source: string, error: unknown): KvError {
+export function unreadable(source: string, error: unknown): KvError {
   const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
   return new KvError('INPUT_UNREADABLE', `cannot read ${source}: ${reason}`)
 }

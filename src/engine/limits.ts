@@ -10,7 +10,8 @@ export const MAX_LIST_LIMIT = 100_000
 export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60
 export const MAX_NAMESPACE_NAME_LENGTH = 64
 
-const utf8 = new TextEncoder()
+// Buffer.from encodes short strings several times faster than TextEncoder (it matters for bulk imports).
+const utf8 = {encode: (text: string): Uint8Array => Buffer.from(text, 'utf8')}
 
 /** Encodes a key to the UTF-8 bytes it is stored under, after checking the key limits. */
 export function encodeKey(key: unknown): Uint8Array {

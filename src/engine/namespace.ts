@@ -188,10 +188,24 @@ export class Namespace {
     await this.deleteMany([key])
   }
 
-  /** Deletes several keys in one transaction: all of them or, when any key is invalid, none. */
-  async deleteMany(keys: readonly string[]): Promise<void> {
-    const ops = keys.map((key) => ({type: 'delete' as const, key: encodeKey(key)}))
-    await this.store.write(ops, {now: this.clock(), max: RECLAIM_PER_WRITE})
+  /**
+   * Deletes several keys in one transaction: all of them or, when any key is invalid, none. Returns how many
+   * of them were live (missing keys are fine).
+   */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const encoded = keys.map((key) => encodeKey(key))
+    const now = this.clock()
+    return this.store.update(
+      (txn) => {
+        let deleted = 0
+        for (const key of encoded) {
+          if (this.liveEntry(txn, key, now) !== null) deleted++
+          txn.delete(key)
+        }
+        return deleted
+      },
+      {now, max: RECLAIM_PER_WRITE},
+    )
   }
 
   /** Deletes every live key that starts with `prefix` ('' is every key) in one transaction; returns how many. */
@@ -327,7 +341,8 @@ function parseCounter(key: string, value: Uint8Array): number {
 function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i] < 0xff) {
-      const end = prefix.slice(0, i + 1)
+      // A copy: keys may be Buffers, whose slice() is a view of the same bytes.
+      const end = new Uint8Array(prefix.subarray(0, i + 1))
       end[i]++
       return end
     }

@@ -22,6 +22,9 @@ import type {
  * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
  * are fixed here. `noSubdir` is explicit because lmdb-js would otherwise guess it from a dot in the path;
  * `overlappingSync: false` makes a resolved write durable, which is what a finished CLI command promises.
+ * No `useWritemap`: it would grow the data file sparsely and write through the mapping, so a full disk would
+ * kill the process with SIGBUS instead of failing the commit (exit 4). The price is that a transaction's dirty
+ * pages live on the heap until LMDB spills them, so a multi-million-record import holds a few hundred MiB.
  */
 const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4} as const
 const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
@@ -135,7 +138,7 @@ const DATA_FILE = 'data.mdb'
 /**
  * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
  * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
- * the page size), mm_last_pg and mm_txnid.
+ * the page size; each MDB_db ends with md_root), mm_last_pg and mm_txnid.
  */
 const META = {
   magicOffset: 24,
@@ -254,9 +257,19 @@ class LmdbStore implements Store {
   }
 
   async update<T>(body: (txn: StoreTransaction) => T, reclaim?: {now: number; max: number}): Promise<Awaited<T>> {
+    // A key after the last stored one (every key of a sorted bulk import into a new range) is appended:
+    // it cannot have an old expiry to clear, and LMDB's MDB_APPEND skips the tree search. Deletes leave
+    // `last` at or above the true last key, which only makes the test conservative.
+    let last: Uint8Array | null | undefined
     const txn: StoreTransaction = {
       ...this.view(undefined),
-      put: (key, value, expiresAt) => this.putInTransaction(key, value, expiresAt),
+      put: (key, value, expiresAt) => {
+        if (last === undefined) last = this.lastKey()
+        if (last === null || Buffer.compare(key, last) > 0) {
+          this.putInTransaction(key, value, expiresAt, {append: true})
+          last = key
+        } else this.putInTransaction(key, value, expiresAt)
+      },
       delete: (key) => this.deleteInTransaction(key),
     }
     const finish = (result: T): T => {
@@ -322,14 +335,24 @@ class LmdbStore implements Store {
     }
   }
 
-  private putInTransaction(key: Uint8Array, value: Uint8Array, expiresAt: number | null): void {
-    this.clearExpiry(key)
-    this.env.values.putSync(key, value)
+  /** With `append`, the caller knows `key` sorts after every stored key (so it has no expiry either). */
+  private putInTransaction(key: Uint8Array, value: Uint8Array, expiresAt: number | null, options?: {append: true}): void {
+    if (options?.append) this.env.values.putSync(key, value, APPEND)
+    else {
+      this.clearExpiry(key)
+      this.env.values.putSync(key, value)
+    }
     if (expiresAt !== null) {
       const time = encodeTime(expiresAt)
       this.env.expiries.putSync(key, time)
       this.env.expiryIndex.putSync(concat(time, key), EMPTY)
     }
+  }
+
+  /** The greatest stored key, or null when there is none. */
+  private lastKey(): Uint8Array | null {
+    for (const key of this.env.values.getKeys({reverse: true, limit: 1})) return key
+    return null
   }
 
   private deleteInTransaction(key: Uint8Array): void {
@@ -358,6 +381,7 @@ class LmdbStore implements Store {
 }
 
 const TIME_BYTES = 8
+const APPEND = {append: true} as const
 
 /** Big-endian so that byte order is time order. */
 function encodeTime(ms: number): Uint8Array {

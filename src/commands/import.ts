@@ -1,0 +1,49 @@
+import {Args} from '@oclif/core'
+
+import {KvCommand, helpText} from '../cli/base-command.js'
+import {formatFlag} from '../cli/flags.js'
+import {openInputStream} from '../cli/input-stream.js'
+import {message} from '../cli/output.js'
+import {importProgress} from '../cli/progress.js'
+import {importBulk, type ImportResult} from '../engine/bulk/import.js'
+
+export default class Import extends KvCommand<typeof Import> {
+  static override summary = 'Import keys from a Workers KV bulk file (JSON array or NDJSON), all or nothing.'
+  static override description = helpText(
+    'Each record is {"key", "value", "base64"?, "expiration"?, "expiration_ttl"?, "metadata"?}: base64 true means the value is ' +
+      'base64 of the bytes; expiration is seconds since the epoch, expiration_ttl seconds from now (it wins). The format is ' +
+      'detected from the first character ("[" json, "{" ndjson) unless --format is given. Every record is checked and written ' +
+      'in one transaction: at the first bad record nothing is written and the error names the record and its line. Records ' +
+      'whose expiration has passed are skipped and counted. metadata and unknown fields are ignored with a warning.',
+  )
+  static override enableJsonFlag = true
+  static override args = {file: Args.string({description: 'Bulk file to read, or - for stdin.', required: true, ignoreStdin: true})}
+  static override flags = {format: formatFlag}
+  static override examples = [
+    '<%= config.bin %> import flags.json',
+    '<%= config.bin %> export -n prod | <%= config.bin %> import - -n staging',
+    '<%= config.bin %> import --format ndjson backup.ndjson --json',
+  ]
+
+  async run(): Promise<ImportResult> {
+    const {chunks, size} = openInputStream(this.args.file, 'records')
+    const progress = importProgress(size)
+    const {name, result} = await this.withNamespace({creates: true}, async (namespace) => {
+      try {
+        const result = await importBulk(namespace, progress.track(chunks), {
+          format: this.flags.format,
+          onWarning: message,
+          onProgress: (records) => progress.update(records),
+        })
+        return {name: namespace.name, result}
+      } finally {
+        progress.stop()
+      }
+    })
+    if (!this.jsonEnabled()) {
+      const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
+      message(`imported ${result.imported} key${result.imported === 1 ? '' : 's'} into ${name}${skipped}`)
+    }
+    return result
+  }
+}

@@ -1,0 +1,63 @@
+import {describe, expect, it} from 'vitest'
+
+import {kvSandbox} from '../helpers.js'
+import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
+
+describe('kv export', () => {
+  it('writes NDJSON records in byte order; --prefix; --format json is an array', async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'b', 'two']))
+    expectQuietSuccess(await kv(['put', 'a', 'one']))
+    expectQuietSuccess(await kv(['put', 'bin'], {input: new Uint8Array([0xff, 0x00])}))
+    expectOutput(await kv(['export']), '{"key":"a","value":"one"}\n{"key":"b","value":"two"}\n{"key":"bin","value":"/wA=","base64":true}\n')
+    expectOutput(await kv(['export', '--prefix', 'b']), '{"key":"b","value":"two"}\n{"key":"bin","value":"/wA=","base64":true}\n')
+    const json = await kv(['export', '--format', 'json'])
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.text)).toEqual([
+      {key: 'a', value: 'one'},
+      {key: 'b', value: 'two'},
+      {key: 'bin', value: '/wA=', base64: true},
+    ])
+    expectOutput(await kv(['export', '--format', 'json', '--prefix', 'none']), '[]\n')
+  })
+
+  it('an empty or never-written namespace exports nothing; a missing namespace exits 1', async () => {
+    const {kv} = kvSandbox()
+    expectOutput(await kv(['export']), '')
+    expectFailure(await kv(['export', '-n', 'nope']), 1)
+  })
+
+  it('round trip: kv export | kv import - -n other reproduces keys, bytes and expirations exactly', async () => {
+    const {kv, dataDir, configDir} = kvSandbox()
+    const keys: Array<[string, Uint8Array, string[]]> = [
+      ['empty', new Uint8Array(0), []],
+      ['binary', new Uint8Array(256).map((_, i) => 255 - i), []],
+      ['ünïcødé 🔑', Buffer.from('välue ✓\n"quoted"\t', 'utf8'), []],
+      ['with spaces/and/slashes', Buffer.from('x'), ['--expires-in', '7d']],
+      ['fractional ttl', Buffer.from('y'), ['--expires-in', '90.5']],
+      ['permanent', Buffer.from('forever'), []],
+    ]
+    for (const [key, value, flags] of keys) expectQuietSuccess(await kv(['put', ...flags, '--', key], {input: value}))
+    expect((await kv(['ns', 'create', 'other'])).code).toBe(0)
+
+    const pipe = await sh('kv export | kv import - -n other', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    expect({code: pipe.code, stderr: pipe.stderr}).toEqual({code: 0, stderr: `kv: imported ${keys.length} keys into other\n`})
+
+    const listed = async (ns: string) => JSON.parse((await kv(['list', '--json', '-n', ns])).text) as {keys: Array<{name: string; expiresAt: number | null}>}
+    const [source, copy] = await Promise.all([listed('default'), listed('other')])
+    expect(copy).toEqual(source)
+    expect(source.keys.filter((k) => k.expiresAt !== null).map((k) => k.name).sort()).toEqual(['fractional ttl', 'with spaces/and/slashes'])
+    for (const [key, value] of keys) expectOutput(await kv(['get', '-n', 'other', '--', key]), value)
+    // And the exports of both are byte-identical.
+    expectOutput(await kv(['export', '-n', 'other']), (await kv(['export'])).stdout)
+  })
+
+  it('stops quietly when the reader goes away (kv export | head -1)', async () => {
+    const {kv, dataDir, configDir} = kvSandbox()
+    const records = Array.from({length: 20_000}, (_, i) => JSON.stringify({key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100)})).join('\n')
+    expect((await kv(['import', '-'], {input: records})).code).toBe(0)
+    const result = await sh('kv export | head -1', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    expect(result.text.split('\n')[0]).toBe(`{"key":"k00000","value":"${'v'.repeat(100)}"}`)
+    expect(result.stderr).toBe('')
+  })
+})
