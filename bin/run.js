@@ -12,8 +12,9 @@ process.stdout.on('error', (error) => {
 
 /**
  * dist/kv.cjs is the whole CLI in one file (`npm run build`, scripts/build.mjs). It is compiled from the V8
- * code cache next to it, which halves start-up: Node 20 has no built-in compile cache. A cache V8 rejects
- * (another Node version) or a missing one is written again, atomically, when this process exits.
+ * code cache next to it, which takes about a third off start-up: Node 20 has no built-in compile cache. A cache V8 rejects
+ * (another Node version) or a missing one is written again, atomically, when this process exits; the build
+ * sets KV_CODE_CACHE=write to have each warm-up command add the functions it compiled.
  */
 function loadCli(bundle) {
   const cacheFile = `${bundle}.cache`

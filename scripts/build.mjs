@@ -4,19 +4,38 @@
 // hundreds of module resolutions on every start and the code cache spares it compiling the bundle (see
 // bin/run.js). Every command under src/commands/ is picked up here, so adding one needs no build change.
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
-import {join, relative, resolve} from 'node:path'
+import {join, relative, resolve, sep} from 'node:path'
 import * as esbuild from 'esbuild'
 
 const root = resolve(import.meta.dirname, '..')
 const BUNDLE = join(root, 'dist', 'kv.cjs')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 
-/** Modules that stay out of the bundle: native code (lmdb finds its binary next to its own files), the heavy
- * modules commands import lazily (they must not be evaluated at start-up), and loaders oclif only uses in
- * development. */
-const EXTERNAL = ['lmdb', '@inquirer/prompts', 'cli-table3', 'cli-progress', 'conf', 'typescript', 'ts-node', 'tsx']
+/** Modules that stay out of the bundle: the heavy modules commands import lazily (they must not be evaluated
+ * at start-up), and loaders oclif only uses in development. */
+const EXTERNAL = ['@inquirer/prompts', 'cli-table3', 'cli-progress', 'conf', 'typescript', 'ts-node', 'tsx']
+
+/**
+ * lmdb and msgpackr are bundled as their CommonJS builds, each told where it really lives: they find their
+ * native binaries (@lmdb/lmdb-<platform>, msgpackr-extract) from their own file's location (`__filename`).
+ */
+const bundleNativeLoaders = {
+  name: 'kv-native-loaders',
+  setup(build) {
+    const requireFromRoot = createRequire(join(root, 'package.json'))
+    build.onResolve({filter: /^lmdb$/}, () => ({path: requireFromRoot.resolve('lmdb')}))
+    build.onLoad({filter: /[\\/]node_modules[\\/](lmdb|msgpackr)[\\/]dist[\\/][^\\/]+\.cjs$/}, (args) => {
+      const name = args.path.includes(`${sep}msgpackr${sep}`) ? 'msgpackr' : 'lmdb'
+      if (requireFromRoot.resolve(name) !== args.path) return undefined
+      const source = readFileSync(args.path, 'utf8')
+      if (!source.includes('__filename')) throw new Error(`${args.path} no longer locates itself with __filename: review bundleNativeLoaders`)
+      return {contents: `var __filename = require.resolve(${JSON.stringify(name)});\n${source}`, loader: 'js'}
+    })
+  },
+}
 
 /** oclif command ids from file names: src/commands/ns/create.ts -> "ns:create". */
 function commandFiles() {
@@ -47,10 +66,13 @@ async function build() {
     format: 'cjs',
     target: 'node20',
     external: EXTERNAL,
+    plugins: [bundleNativeLoaders],
     define: {'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': '__kvImportMetaUrl'},
     banner: {js: "const __kvImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
     legalComments: 'none',
     logLevel: 'warning',
+    // The require.resolve calls bundleNativeLoaders adds are meant to run at start-up, from dist/.
+    logOverride: {'require-resolve-not-external': 'silent'},
   })
   execFileSync(bin('oclif'), ['manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
   writeCodeCache()

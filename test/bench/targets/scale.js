@@ -51,6 +51,15 @@ async function listFigures(dir) {
   await namespace.close()
   const perPrefix = Math.floor(LARGE_KEYS / PREFIXES)
   const reopened = await openNamespace('large', {dataDir: dir})
+  // Walk every key back by cursor first: nothing was lost while the map grew.
+  let walked = 0
+  let cursor = null
+  do {
+    const page = await reopened.listPage({limit: 100_000, cursor})
+    walked += page.keys.length
+    cursor = page.cursor
+  } while (cursor)
+  if (walked !== LARGE_KEYS) throw new Error(`walked ${walked} keys back by cursor, expected ${LARGE_KEYS}`)
   // The same range read straight from lmdb-js, for reference.
   const raw = open({path: join(dir, 'namespaces', 'large'), noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4})
   const values = raw.openDB({name: 'values', keyEncoding: 'binary', encoding: 'binary'})
