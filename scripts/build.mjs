@@ -84,7 +84,7 @@ async function build() {
  */
 function writeCodeCache() {
   const dataDir = mkdtempSync(join(tmpdir(), 'kv-build-'))
-  const env = {...process.env, KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: dataDir, KV_CODE_CACHE: 'write'}
+  const env = {...process.env, KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: dataDir, KV_NAMESPACE: undefined, KV_CODE_CACHE: 'write'}
   try {
     const run = (...args) => execFileSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {env, stdio: 'ignore'})
     run('put', 'warm-up', 'value', '--expires-in', '1h')
