@@ -1,5 +1,4 @@
 import {chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
-import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import {open, type Database, type RootDatabase, type Transaction} from 'lmdb'
 
@@ -116,7 +115,7 @@ export class LmdbBackend implements StoreBackend {
   }
 
   async remove(name: string): Promise<void> {
-    const removing = join(this.root, DELETING_PREFIX + randomBytes(6).toString('hex'))
+    const removing = join(this.root, DELETING_PREFIX + uniqueSuffix())
     try {
       renameSync(this.directoryOf(name), removing)
     } catch (error) {
@@ -129,6 +128,14 @@ export class LmdbBackend implements StoreBackend {
   private directoryOf(name: string): string {
     return join(this.root, name)
   }
+}
+
+/**
+ * A name no other process picks at the same time (a clash would make the rename fail, not lose data).
+ * Not from node:crypto, which would add a few milliseconds to every CLI start for one rare operation.
+ */
+function uniqueSuffix(): string {
+  return `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
 }
 
 const DATA_FILE = 'data.mdb'
