@@ -1,18 +1,54 @@
 #!/usr/bin/env node
+import {readFileSync, renameSync, writeFileSync} from 'node:fs'
+import Module, {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
+import vm from 'node:vm'
+
 // A reader that stops early (`kv list | head -1`) is not an error worth a stack trace.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0)
   throw error
 })
 
-const {flush, run} = await import('@oclif/core')
-try {
-  // kv has no user plugins. oclif would otherwise load any listed in $KV_DATA_DIR/package.json, since it
-  // reads KV_DATA_DIR as its own data directory: a data directory must never run code.
-  await run(process.argv.slice(2), {root: import.meta.dirname, userPlugins: false})
-  await flush()
-} catch (error) {
-  // Commands report their own errors; what arrives here is oclif's (unknown command, and the like).
-  const {reportFailure} = await import('../dist/cli/failure.js')
-  reportFailure(error, {json: false})
+/**
+ * dist/kv.cjs is the whole CLI in one file (`npm run build`, scripts/build.mjs). It is compiled from the V8
+ * code cache next to it, which takes about a third off start-up: Node 20 has no built-in compile cache. A cache V8 rejects
+ * (another Node version) or a missing one is written again, atomically, when this process exits; the build
+ * sets KV_CODE_CACHE=write to have each warm-up command add the functions it compiled.
+ */
+function loadCli(bundle) {
+  const cacheFile = `${bundle}.cache`
+  let cachedData
+  try {
+    cachedData = readFileSync(cacheFile)
+  } catch {}
+  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), {
+    filename: bundle,
+    cachedData,
+    // The bundle imports its lazily loaded dependencies (prompts, tables) with import().
+    importModuleDynamically: (specifier) => import(specifier),
+  })
+  const module = new Module(bundle)
+  module.filename = bundle
+  module.paths = Module._nodeModulePaths(dirname(bundle))
+  const require = createRequire(bundle)
+  // oclif loads the command table from this same file: let it find the module already evaluated.
+  require.cache[bundle] = module
+  script.runInThisContext()(module.exports, require, module, bundle, dirname(bundle))
+  module.loaded = true
+  if (cachedData === undefined || script.cachedDataRejected || process.env.KV_CODE_CACHE === 'write') {
+    process.once('exit', () => {
+      try {
+        const temporary = `${cacheFile}.${process.pid}`
+        writeFileSync(temporary, script.createCachedData())
+        renameSync(temporary, cacheFile)
+      } catch {
+        // A read-only install keeps working, only without the cache.
+      }
+    })
+  }
+  return module.exports
 }
+
+const {main} = loadCli(join(import.meta.dirname, '..', 'dist', 'kv.cjs'))
+await main(process.argv.slice(2), import.meta.dirname)

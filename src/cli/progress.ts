@@ -1,4 +1,5 @@
 import type {SingleBar} from 'cli-progress'
+import {loadLazily} from './lazy.js'
 
 /** How long an import runs before a progress bar appears: quick imports stay quiet. */
 const SHOW_AFTER_MS = 1000
@@ -34,7 +35,7 @@ export function importProgress(totalBytes: number | undefined, stream: NodeJS.Wr
       }
       if (!stream.isTTY || loading || Date.now() - started < SHOW_AFTER_MS) return
       loading = true
-      const {default: progress} = await import('cli-progress')
+      const progress = loadLazily<typeof import('cli-progress')>('cli-progress')
       const format = totalBytes === undefined ? 'importing | {records} records' : 'importing |{bar}| {percentage}% | {records} records'
       bar = new progress.SingleBar({stream, format, hideCursor: true, clearOnComplete: true}, progress.Presets.shades_classic)
       bar.start(totalBytes ?? 0, totalBytes === undefined ? records : bytes, {records})

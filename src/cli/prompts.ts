@@ -1,5 +1,6 @@
 import {KvError} from '../engine/errors.js'
 import {EXIT} from './exit-codes.js'
+import {loadLazily} from './lazy.js'
 
 /**
  * Questions for a person at a terminal. `@inquirer/prompts` is loaded only when a question is actually
@@ -27,7 +28,7 @@ function context() {
 type Prompts = typeof import('@inquirer/prompts')
 
 async function prompts(): Promise<Prompts> {
-  return import('@inquirer/prompts')
+  return loadLazily<Prompts>('@inquirer/prompts')
 }
 
 /** Runs one prompt, turning inquirer's "the user quit" error into PromptCancelled. */

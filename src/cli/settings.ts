@@ -1,4 +1,5 @@
 import {KvError} from '../engine/errors.js'
+import {loadLazily} from './lazy.js'
 
 /**
  * Writes the user's settings with `conf` (atomic writes, the platform's config directory, XDG_CONFIG_HOME
@@ -6,7 +7,7 @@ import {KvError} from '../engine/errors.js'
  * same file without loading `conf`. Returns the file written.
  */
 export async function saveDefaultNamespace(name: string): Promise<string> {
-  const {default: Conf} = await import('conf')
+  const {default: Conf} = loadLazily<typeof import('conf')>('conf')
   try {
     const settings = new Conf<{defaultNamespace?: string}>({projectName: 'kv', projectSuffix: ''})
     settings.set('defaultNamespace', name)

@@ -10,7 +10,7 @@ import {
   MAX_KEY_BYTES,
   type ValueInput,
 } from './limits.js'
-import type {Store, StoredKey, StoreTransaction} from './store/store.js'
+import type {Store, StoredKey, StoreTransaction, WriteOp} from './store/store.js'
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
 export type Clock = () => number
@@ -133,12 +133,16 @@ export class Namespace {
     return stored
   }
 
-  async put(key: string, value: ValueInput, options?: PutOptions): Promise<void> {
-    const keyBytes = encodeKey(key)
-    const valueBytes = encodeValue(value)
+  put(key: string, value: ValueInput, options?: PutOptions): Promise<void> {
+    // Not async: apps make many puts at once, and each await would cost a promise and a turn of its own.
+    let op: WriteOp
     const now = this.clock()
-    const expiresAt = expiryTime(options, now)
-    await this.store.write([{type: 'put', key: keyBytes, value: valueBytes, expiresAt}], {now, max: RECLAIM_PER_WRITE})
+    try {
+      op = {type: 'put', key: encodeKey(key), value: encodeValue(value), expiresAt: expiryTime(options, now)}
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.store.write([op], {now, max: RECLAIM_PER_WRITE})
   }
 
   /**

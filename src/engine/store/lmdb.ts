@@ -1,5 +1,4 @@
 import {chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
-import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import {open, type Database, type RootDatabase, type Transaction} from 'lmdb'
 
@@ -119,7 +118,7 @@ export class LmdbBackend implements StoreBackend {
   }
 
   async remove(name: string): Promise<void> {
-    const removing = join(this.root, DELETING_PREFIX + randomBytes(6).toString('hex'))
+    const removing = join(this.root, DELETING_PREFIX + uniqueSuffix())
     try {
       renameSync(this.directoryOf(name), removing)
     } catch (error) {
@@ -132,6 +131,14 @@ export class LmdbBackend implements StoreBackend {
   private directoryOf(name: string): string {
     return join(this.root, name)
   }
+}
+
+/**
+ * A name no other process picks at the same time (a clash would make the rename fail, not lose data).
+ * Not from node:crypto, which would add a few milliseconds to every CLI start for one rare operation.
+ */
+function uniqueSuffix(): string {
+  return `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
 }
 
 const DATA_FILE = 'data.mdb'
@@ -212,8 +219,16 @@ function openEnvironment(directory: string): Environment {
   }
 }
 
+interface QueuedWriteGroup {
+  ops: WriteOp[]
+  reclaim?: {now: number; max: number}
+  done: Promise<void>
+}
+
 class LmdbStore implements Store {
   private reclaimedInTxn = -1
+  /** Writes waiting for their transaction callback to run (see `write`). */
+  private queuedWrites: QueuedWriteGroup | undefined
 
   constructor(
     private readonly name: string,
@@ -230,29 +245,51 @@ class LmdbStore implements Store {
     })
   }
 
-  async write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
-    await storageCall(this.name, () =>
-      this.env.root.transaction(() => {
-        // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
-        // validated before they get here, and a storage error is handed back to be thrown outside.
-        try {
-          for (const op of ops) {
-            if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
-            else this.deleteInTransaction(op.key)
+  /**
+   * Writes made while an earlier one waits for lmdb-js to start its transaction join that one's callback:
+   * an app making many separate puts pays for one callback and one promise, not one each. They commit
+   * together, so they succeed or fail together, as lmdb-js's own batched writes do.
+   */
+  write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
+    const group = this.queuedWrites
+    if (group !== undefined) {
+      group.ops.push(...ops)
+      if (reclaim) group.reclaim = reclaim
+      return group.done
+    }
+    const next: QueuedWriteGroup = {ops: [...ops], reclaim, done: Promise.resolve()}
+    this.queuedWrites = next
+    next.done = this.commit(next)
+    return next.done
+  }
+
+  private commit(group: QueuedWriteGroup): Promise<void> {
+    return storageCall(this.name, () =>
+      this.env.root
+        .transaction(() => {
+          // From here on, new writes start the next group.
+          if (this.queuedWrites === group) this.queuedWrites = undefined
+          // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
+          // validated before they get here, and a storage error is handed back to be thrown outside.
+          try {
+            for (const op of group.ops) {
+              if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+              else this.deleteInTransaction(op.key)
+            }
+            // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
+            const txnId = this.env.root.getWriteTxnId()
+            if (group.reclaim && txnId !== this.reclaimedInTxn) {
+              this.reclaimedInTxn = txnId
+              this.reclaimInTransaction(group.reclaim.now, group.reclaim.max)
+            }
+            return undefined
+          } catch (error) {
+            return {failed: error}
           }
-          // lmdb-js runs every write queued in one event turn in one transaction: reclaim once per transaction.
-          const txnId = this.env.root.getWriteTxnId()
-          if (reclaim && txnId !== this.reclaimedInTxn) {
-            this.reclaimedInTxn = txnId
-            this.reclaimInTransaction(reclaim.now, reclaim.max)
-          }
-          return undefined
-        } catch (error) {
-          return {failed: error}
-        }
-      }).then((outcome) => {
-        if (outcome) throw outcome.failed
-      }),
+        })
+        .then((outcome) => {
+          if (outcome) throw outcome.failed
+        }),
     )
   }
 
