@@ -135,9 +135,11 @@ const DATA_FILE = 'data.mdb'
 /**
  * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
  * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
- * the page size), mm_last_pg and mm_txnid.
+ * the page size; each md_root is its tree's root page), mm_last_pg and mm_txnid.
  */
-const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, lastPageOffset: 144, txnIdOffset: 152, bytes: 160} as const
+const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, rootOffsets: [88, 136], txnIdOffset: 152, bytes: 160} as const
+/** md_root of an empty tree. */
+const NO_PAGE = 0xffff_ffff_ffff_ffffn
 
 /**
  * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
@@ -161,8 +163,13 @@ function checkDataFile(path: string): void {
     const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
     if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
     const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
-    const needed = (Number(newest.readBigUInt64LE(META.lastPageOffset)) + 1) * pageSize
-    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its last page ends at byte ${needed})`)
+    // Not mm_last_pg: it may name a page that was allocated and freed in the last transaction and never
+    // written, so a healthy file can end before it. Root pages are always written, and LMDB writes whole pages.
+    const roots = META.rootOffsets.map((offset) => newest.readBigUInt64LE(offset)).filter((root) => root !== NO_PAGE)
+    const needed = Math.max(2, ...roots.map((root) => Number(root) + 1)) * pageSize
+    if (size < needed || size % pageSize !== 0) {
+      throw new Error(`${DATA_FILE} is truncated (${size} bytes; it needs whole pages of ${pageSize} bytes up to byte ${needed})`)
+    }
   } finally {
     closeSync(fd)
   }
@@ -224,10 +231,11 @@ class LmdbStore implements Store {
             else this.deleteInTransaction(op.key)
           }
           // lmdb-js runs every write queued in one event turn in one transaction: reclaim once per transaction.
+          // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
+          // a reclaim removed something (which makes the transaction commit).
           const txnId = this.env.root.getWriteTxnId()
-          if (reclaim && txnId !== this.reclaimedInTxn) {
+          if (reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(reclaim.now, reclaim.max) > 0) {
             this.reclaimedInTxn = txnId
-            this.reclaimInTransaction(reclaim.now, reclaim.max)
           }
           return undefined
         } catch (error) {
