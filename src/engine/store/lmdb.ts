@@ -143,20 +143,22 @@ const NO_PAGE = 0xffff_ffff_ffff_ffffn
 
 /**
  * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
- * (SIGSEGV/SIGBUS) instead of returning an error. So check the two meta pages first: the magic number,
- * and that the file is as long as the newest meta page says.
+ * (SIGSEGV/SIGBUS) instead of returning an error, and it starts an empty namespace over an empty or missing
+ * one. So check the two meta pages first: the magic number, and that the file holds the newest root pages.
  */
 function checkDataFile(path: string): void {
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return // LMDB creates it
+    // A namespace is renamed into place with its data file written, so a missing one was lost: LMDB would
+    // silently start an empty namespace over it.
+    if (isErrno(error, 'ENOENT')) throw new Error(`${DATA_FILE} is missing`)
     throw error
   }
   try {
     const size = fstatSync(fd).size
-    if (size === 0) return // LMDB initialises an empty file
+    if (size === 0) throw new Error(`${DATA_FILE} is truncated (0 bytes)`)
     const first = readAt(fd, 0, META.bytes)
     const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
     const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
@@ -420,12 +422,32 @@ function storageCall<T>(name: string, call: () => T): T {
   try {
     const result = call()
     if (result instanceof Promise) {
-      return result.catch((error: unknown) => {
-        throw storageFailure(name, error)
+      return result.catch(async (error: unknown) => {
+        throw storageFailure(name, await commitFailureReason(error))
       }) as T
     }
     return result
   } catch (error) {
     throw storageFailure(name, error)
   }
+}
+
+/**
+ * lmdb-js rejects a write whose commit failed (disk full, I/O error) with "Commit failed" and hands the
+ * reason over in `commitError`, a promise that rejects a moment later. Left alone, that rejection is
+ * unhandled and kills the process; awaited, it is the reason worth reporting.
+ */
+async function commitFailureReason(error: unknown): Promise<unknown> {
+  const pending = (error as {commitError?: unknown} | undefined)?.commitError
+  if (!(pending instanceof Promise)) return error
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<unknown>((resolve) => {
+    timer = setTimeout(() => resolve(error), 5000)
+  })
+  const reason = await Promise.race([pending.then(() => error, (cause: unknown) => cause), gaveUp])
+  clearTimeout(timer)
+  const code = (reason as {code?: unknown} | undefined)?.code
+  // LMDB reports a short write on a full disk as EIO (5); ENOSPC is 28.
+  if (reason instanceof Error && (code === 5 || code === 28)) return new Error(`${reason.message} (is the disk full?)`, {cause: reason})
+  return reason
 }
