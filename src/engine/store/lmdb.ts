@@ -147,6 +147,17 @@ const NO_PAGE = 0xffff_ffff_ffff_ffffn
  * one. So check the two meta pages first: the magic number, and that the file holds the newest root pages.
  */
 function checkDataFile(path: string): void {
+  try {
+    checkDataFileOnce(path)
+  } catch {
+    // Another process may be extending the file this very moment (LMDB writes a page in more than one
+    // step); a damaged file fails again a moment later.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    checkDataFileOnce(path)
+  }
+}
+
+function checkDataFileOnce(path: string): void {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -157,14 +168,16 @@ function checkDataFile(path: string): void {
     throw error
   }
   try {
-    const size = fstatSync(fd).size
-    if (size === 0) throw new Error(`${DATA_FILE} is truncated (0 bytes)`)
     const first = readAt(fd, 0, META.bytes)
+    if (first.length === 0) throw new Error(`${DATA_FILE} is truncated (0 bytes)`)
     const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
     const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
     const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
     if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
     const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
+    // The size only after the meta pages: another process may be committing, and LMDB writes a transaction's
+    // pages before the meta page that names them, so a file measured later always holds them.
+    const size = fstatSync(fd).size
     // Not mm_last_pg: it may name a page that was allocated and freed in the last transaction and never
     // written, so a healthy file can end before it. Root pages are always written, and LMDB writes whole pages.
     const roots = META.rootOffsets.map((offset) => newest.readBigUInt64LE(offset)).filter((root) => root !== NO_PAGE)
