@@ -29,6 +29,8 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
   protected rest!: string[]
 
   public override async init(): Promise<void> {
+    // lmdb-js logs a failed commit with console.error (a stack trace) before kv reports it as one line.
+    if (!process.env.KV_DEBUG) console.error = () => {}
     await super.init()
     const {args, argv, flags} = await this.parse()
     this.flags = flags as CommandFlags<T>

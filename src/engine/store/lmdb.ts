@@ -145,48 +145,56 @@ const DATA_FILE = 'data.mdb'
 /**
  * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
  * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
- * the page size; each MDB_db ends with md_root), mm_last_pg and mm_txnid.
+ * the page size; each md_root is its tree's root page), mm_last_pg and mm_txnid.
  */
-const META = {
-  magicOffset: 24,
-  magic: 0xbeefc0de,
-  pageSizeOffset: 48,
-  freeRootOffset: 88,
-  mainRootOffset: 136,
-  txnIdOffset: 152,
-  bytes: 160,
-} as const
-/** md_root of an empty database. */
+const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, rootOffsets: [88, 136], txnIdOffset: 152, bytes: 160} as const
+/** md_root of an empty tree. */
 const NO_PAGE = 0xffff_ffff_ffff_ffffn
 
 /**
  * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
- * (SIGSEGV/SIGBUS) instead of returning an error. So check the two meta pages first: the magic number,
- * and that the root pages the newest meta page points to are inside the file. (Not `mm_last_pg`: pages
- * allocated and freed in one transaction are counted there but never written, so a sound file can be
- * shorter than that.)
+ * (SIGSEGV/SIGBUS) instead of returning an error, and it starts an empty namespace over an empty or missing
+ * one. So check the two meta pages first: the magic number, and that the file holds the newest root pages.
  */
 function checkDataFile(path: string): void {
+  try {
+    checkDataFileOnce(path)
+  } catch {
+    // Another process may be extending the file this very moment (LMDB writes a page in more than one
+    // step); a damaged file fails again a moment later.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    checkDataFileOnce(path)
+  }
+}
+
+function checkDataFileOnce(path: string): void {
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return // LMDB creates it
+    // A namespace is renamed into place with its data file written, so a missing one was lost: LMDB would
+    // silently start an empty namespace over it.
+    if (isErrno(error, 'ENOENT')) throw new Error(`${DATA_FILE} is missing`)
     throw error
   }
   try {
     const first = readAt(fd, 0, META.bytes)
-    if (first.length === 0) return // LMDB initialises an empty file
+    if (first.length === 0) throw new Error(`${DATA_FILE} is truncated (0 bytes)`)
     const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
     const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
     const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
     if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
     const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
-    const roots = [newest.readBigUInt64LE(META.freeRootOffset), newest.readBigUInt64LE(META.mainRootOffset)].filter((page) => page !== NO_PAGE)
-    const needed = roots.reduce((end, page) => Math.max(end, (Number(page) + 1) * pageSize), 2 * pageSize)
-    // The size is read after the meta pages: a writer committing meanwhile only makes the file longer.
+    // The size only after the meta pages: another process may be committing, and LMDB writes a transaction's
+    // pages before the meta page that names them, so a file measured later always holds them.
     const size = fstatSync(fd).size
-    if (size < needed) throw new Error(`${DATA_FILE} is truncated (${size} bytes; its root pages end at byte ${needed})`)
+    // Not mm_last_pg: it may name a page that was allocated and freed in the last transaction and never
+    // written, so a healthy file can end before it. Root pages are always written, and LMDB writes whole pages.
+    const roots = META.rootOffsets.map((offset) => newest.readBigUInt64LE(offset)).filter((root) => root !== NO_PAGE)
+    const needed = Math.max(2, ...roots.map((root) => Number(root) + 1)) * pageSize
+    if (size < needed || size % pageSize !== 0) {
+      throw new Error(`${DATA_FILE} is truncated (${size} bytes; it needs whole pages of ${pageSize} bytes up to byte ${needed})`)
+    }
   } finally {
     closeSync(fd)
   }
@@ -277,10 +285,11 @@ class LmdbStore implements Store {
               else this.deleteInTransaction(op.key)
             }
             // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
+            // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
+            // a reclaim removed something (which makes the transaction commit).
             const txnId = this.env.root.getWriteTxnId()
-            if (group.reclaim && txnId !== this.reclaimedInTxn) {
+            if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(group.reclaim.now, group.reclaim.max) > 0) {
               this.reclaimedInTxn = txnId
-              this.reclaimInTransaction(group.reclaim.now, group.reclaim.max)
             }
             return undefined
           } catch (error) {
@@ -487,12 +496,32 @@ function storageCall<T>(name: string, call: () => T): T {
   try {
     const result = call()
     if (result instanceof Promise) {
-      return result.catch((error: unknown) => {
-        throw storageFailure(name, error)
+      return result.catch(async (error: unknown) => {
+        throw storageFailure(name, await commitFailureReason(error))
       }) as T
     }
     return result
   } catch (error) {
     throw storageFailure(name, error)
   }
+}
+
+/**
+ * lmdb-js rejects a write whose commit failed (disk full, I/O error) with "Commit failed" and hands the
+ * reason over in `commitError`, a promise that rejects a moment later. Left alone, that rejection is
+ * unhandled and kills the process; awaited, it is the reason worth reporting.
+ */
+async function commitFailureReason(error: unknown): Promise<unknown> {
+  const pending = (error as {commitError?: unknown} | undefined)?.commitError
+  if (!(pending instanceof Promise)) return error
+  let timer: NodeJS.Timeout | undefined
+  const gaveUp = new Promise<unknown>((resolve) => {
+    timer = setTimeout(() => resolve(error), 5000)
+  })
+  const reason = await Promise.race([pending.then(() => error, (cause: unknown) => cause), gaveUp])
+  clearTimeout(timer)
+  const code = (reason as {code?: unknown} | undefined)?.code
+  // LMDB reports a short write on a full disk as EIO (5); ENOSPC is 28.
+  if (reason instanceof Error && (code === 5 || code === 28)) return new Error(`${reason.message} (is the disk full?)`, {cause: reason})
+  return reason
 }
