@@ -1,8 +1,8 @@
-import {createReadStream, statSync} from 'node:fs'
+import {createReadStream} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import {KvError} from '../engine/errors.js'
-import {unreadable} from './input.js'
+import {statInput, unreadable} from './input.js'
 
 export interface InputStream {
   /** The input's Buffers, read as they are consumed (backpressure: nothing piles up in memory). */
@@ -20,13 +20,7 @@ export function openInputStream(path: string, what: string): InputStream {
     if (process.stdin.isTTY) throw new KvError('USAGE', `no ${what} on stdin: pipe it in, or give a file instead of -`)
     return {chunks: readChunks(process.stdin, 'stdin')}
   }
-  let stats
-  try {
-    stats = statSync(path)
-  } catch (error) {
-    throw unreadable(path, error)
-  }
-  if (stats.isDirectory()) throw new KvError('INPUT_UNREADABLE', `cannot read ${path}: it is a directory`)
+  const stats = statInput(path)
   return {chunks: readChunks(createReadStream(path, {highWaterMark: 256 * 1024}), path), size: stats.isFile() ? stats.size : undefined}
 }
 

@@ -1,4 +1,4 @@
-import {createReadStream, statSync} from 'node:fs'
+import {createReadStream, statSync, type Stats} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import {KvError} from '../engine/errors.js'
@@ -28,7 +28,8 @@ export async function readValue({argument, file}: ValueSource): Promise<string |
   return readLimited(process.stdin, 'stdin')
 }
 
-async function readFile(path: string): Promise<Uint8Array> {
+/** Stats a file the user named as input; a missing file or a directory is INPUT_UNREADABLE. */
+export function statInput(path: string): Stats {
   let stats
   try {
     stats = statSync(path)
@@ -36,6 +37,11 @@ async function readFile(path: string): Promise<Uint8Array> {
     throw unreadable(path, error)
   }
   if (stats.isDirectory()) throw new KvError('INPUT_UNREADABLE', `cannot read ${path}: it is a directory`)
+  return stats
+}
+
+async function readFile(path: string): Promise<Uint8Array> {
+  const stats = statInput(path)
   // A regular file's size is known up front: refuse before reading a byte.
   if (stats.isFile()) checkValueSize(stats.size)
   return readLimited(createReadStream(path), path)
