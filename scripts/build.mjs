@@ -70,6 +70,10 @@ async function build() {
     define: {'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': '__kvImportMetaUrl'},
     banner: {js: "const __kvImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
     legalComments: 'none',
+    // A smaller file is quicker to read and check against its code cache (about 3 ms a start); names are kept
+    // so stack traces under KV_DEBUG stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
     // The require.resolve calls bundleNativeLoaders adds are meant to run at start-up, from dist/.
     logOverride: {'require-resolve-not-external': 'silent'},
