@@ -184,6 +184,7 @@ export class Namespace {
         return next
       },
       {now, max: RECLAIM_PER_WRITE},
+      {rerunnable: true},
     )
   }
 
@@ -209,6 +210,7 @@ export class Namespace {
         return deleted
       },
       {now, max: RECLAIM_PER_WRITE},
+      {rerunnable: true},
     )
   }
 
@@ -234,6 +236,7 @@ export class Namespace {
         }
       },
       {now, max: RECLAIM_PER_WRITE},
+      {rerunnable: true},
     )
   }
 

@@ -234,7 +234,6 @@ interface QueuedWriteGroup {
 }
 
 class LmdbStore implements Store {
-  private reclaimedInTxn = -1
   /** Writes waiting for their transaction callback to run (see `write`). */
   private queuedWrites: QueuedWriteGroup | undefined
 
@@ -245,18 +244,19 @@ class LmdbStore implements Store {
   ) {}
 
   async read(key: Uint8Array): Promise<StoredValue | undefined> {
-    return storageCall(this.name, () => {
-      // Both reads run in the same event turn, so lmdb-js serves them from one read snapshot.
-      const value = this.env.values.get(key)
-      if (value === undefined) return undefined
-      return {value, expiresAt: this.expiryOf(key)}
-    })
+    return this.retryingTransientSync(() =>
+      storageCall(this.name, () => {
+        // Both reads run in the same event turn, so lmdb-js serves them from one read snapshot.
+        const value = this.env.values.get(key)
+        if (value === undefined) return undefined
+        return {value, expiresAt: this.expiryOf(key)}
+      }),
+    )
   }
 
   /**
-   * Writes made while an earlier one waits for lmdb-js to start its transaction join that one's callback:
-   * an app making many separate puts pays for one callback and one promise, not one each. They commit
-   * together, so they succeed or fail together, as lmdb-js's own batched writes do.
+   * Writes made in one event turn are gathered and committed together in one transaction: an app making
+   * many separate puts pays for one commit, not one each. They succeed or fail together.
    */
   write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
     const group = this.queuedWrites
@@ -271,38 +271,35 @@ class LmdbStore implements Store {
     return next.done
   }
 
-  private commit(group: QueuedWriteGroup): Promise<void> {
-    return storageCall(this.name, () =>
-      this.env.root
-        .transaction(() => {
-          // From here on, new writes start the next group.
-          if (this.queuedWrites === group) this.queuedWrites = undefined
-          // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
-          // validated before they get here, and a storage error is handed back to be thrown outside.
-          try {
-            for (const op of group.ops) {
-              if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
-              else this.deleteInTransaction(op.key)
-            }
-            // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
-            // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
-            // a reclaim removed something (which makes the transaction commit).
-            const txnId = this.env.root.getWriteTxnId()
-            if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(group.reclaim.now, group.reclaim.max) > 0) {
-              this.reclaimedInTxn = txnId
-            }
-            return undefined
-          } catch (error) {
-            return {failed: error}
+  /**
+   * Commits a group with transactionSync, not lmdb-js's asynchronous `transaction()`: a callback of the
+   * latter that throws hangs the process, and reads inside it (the old expiry a put replaces) failed now and
+   * then with "No current read transaction available" when several processes started at once.
+   */
+  private async commit(group: QueuedWriteGroup): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve))
+    // From here on, new writes start the next group.
+    if (this.queuedWrites === group) this.queuedWrites = undefined
+    // Puts and deletes can run again after a transient failure; retried at once, before any later write.
+    this.retryingTransientSync(() =>
+      storageCall(this.name, () =>
+        this.env.root.transactionSync(() => {
+          for (const op of group.ops) {
+            if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+            else this.deleteInTransaction(op.key)
           }
-        })
-        .then((outcome) => {
-          if (outcome) throw outcome.failed
+          if (group.reclaim) this.reclaimInTransaction(group.reclaim.now, group.reclaim.max)
         }),
+      ),
     )
   }
 
-  async update<T>(body: (txn: StoreTransaction) => T, reclaim?: {now: number; max: number}): Promise<Awaited<T>> {
+  async update<T>(
+    body: (txn: StoreTransaction) => T,
+    reclaim?: {now: number; max: number},
+    options?: {rerunnable?: boolean},
+  ): Promise<Awaited<T>> {
+    if (options?.rerunnable) return this.retryingTransient(() => this.update(body, reclaim))
     // A key after the last stored one (every key of a sorted bulk import into a new range) is appended:
     // it cannot have an old expiry to clear, and LMDB's MDB_APPEND skips the tree search. Deletes leave
     // `last` at or above the true last key, which only makes the test conservative.
@@ -361,6 +358,42 @@ class LmdbStore implements Store {
 
   async close(): Promise<void> {
     await storageCall(this.name, () => this.env.close())
+  }
+
+  /**
+   * lmdb-js 3.5.6 now and then fails a read or a transaction when several processes start on one namespace at
+   * the same moment: "No transaction to renew" (its read transaction is missing) or "mdb_page_touch" /
+   * MDB_BAD_TXN (the transaction is marked failed). Nothing of a failed transaction is committed, and the
+   * same call succeeds when made again, so calls that can safely run twice get two more tries.
+   */
+  private async retryingTransient<R>(call: () => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call()
+      } catch (error) {
+        this.afterFailure(error, attempt)
+      }
+    }
+  }
+
+  private retryingTransientSync<R>(call: () => R): R {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return call()
+      } catch (error) {
+        this.afterFailure(error, attempt)
+      }
+    }
+  }
+
+  /** Rethrows what is not worth another try; otherwise renews the read transaction for the next one. */
+  private afterFailure(error: unknown, attempt: number): void {
+    if (attempt >= TRANSIENT_TRIES || !isTransientFailure(error)) throw error
+    try {
+      this.env.root.resetReadTxn()
+    } catch {
+      // Nothing to reset: the next try starts its own.
+    }
   }
 
   private expiryOf(key: Uint8Array, transaction?: Transaction): number | null {
@@ -463,6 +496,16 @@ function entryCount(db: Bytes): number {
   return (db.getStats() as {entryCount: number}).entryCount
 }
 
+const TRANSIENT_TRIES = 3
+const TRANSIENT_FAILURE = /No transaction to renew|No current read transaction|MDB_BAD_TXN|MDB_PROBLEM|has failed\/finished/
+
+function isTransientFailure(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (TRANSIENT_FAILURE.test(cause.message)) return true
+  }
+  return false
+}
+
 /** Identifies a directory (device and inode), or undefined when there is none. */
 function directoryId(path: string): string | undefined {
   try {
@@ -488,7 +531,14 @@ function namespaceExists(name: string): KvError {
 function storageFailure(name: string, error: unknown): KvError {
   if (error instanceof KvError) return error
   const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-  return new KvError('STORAGE_FAILURE', `storage failure in namespace "${name}": ${reason}`, {cause: error})
+  const hint = isDiskFull(error) && !reason.includes('disk full') ? ' (is the disk full?)' : ''
+  return new KvError('STORAGE_FAILURE', `storage failure in namespace "${name}": ${reason}${hint}`, {cause: error})
+}
+
+/** LMDB reports a short write on a full disk as EIO (5); ENOSPC is 28. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as {code?: unknown} | undefined)?.code
+  return code === 5 || code === 28 || code === 'EIO' || code === 'ENOSPC' || /Input\/output error|No space left/.test(String(error))
 }
 
 /** Runs a storage call and turns whatever LMDB or the file system throws into STORAGE_FAILURE. */
@@ -520,8 +570,5 @@ async function commitFailureReason(error: unknown): Promise<unknown> {
   })
   const reason = await Promise.race([pending.then(() => error, (cause: unknown) => cause), gaveUp])
   clearTimeout(timer)
-  const code = (reason as {code?: unknown} | undefined)?.code
-  // LMDB reports a short write on a full disk as EIO (5); ENOSPC is 28.
-  if (reason instanceof Error && (code === 5 || code === 28)) return new Error(`${reason.message} (is the disk full?)`, {cause: reason})
   return reason
 }

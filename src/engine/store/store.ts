@@ -73,7 +73,12 @@ export interface Store {
    * async, e.g. to stream an import). When it throws or rejects, nothing it wrote is kept. Then, in the
    * same transaction, reclaims like `write`.
    */
-  update<T>(body: (txn: StoreTransaction) => T, reclaim?: {now: number; max: number}): Promise<Awaited<T>>
+  update<T>(
+    body: (txn: StoreTransaction) => T,
+    reclaim?: {now: number; max: number},
+    /** `rerunnable`: the body has no effect outside the transaction, so it may run again after a transient failure. */
+    options?: {rerunnable?: boolean},
+  ): Promise<Awaited<T>>
   /** A consistent read view that stays open (and pins its pages) until closed. */
   snapshot(): StoreSnapshot
   /** Counts that cost O(1) plus O(expired keys), whatever the namespace's size. */
