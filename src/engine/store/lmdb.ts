@@ -236,6 +236,7 @@ interface QueuedWriteGroup {
 class LmdbStore implements Store {
   /** Writes waiting for their transaction callback to run (see `write`). */
   private queuedWrites: QueuedWriteGroup | undefined
+  private reclaimedInTxn = -1
 
   constructor(
     private readonly name: string,
@@ -255,8 +256,9 @@ class LmdbStore implements Store {
   }
 
   /**
-   * Writes made in one event turn are gathered and committed together in one transaction: an app making
-   * many separate puts pays for one commit, not one each. They succeed or fail together.
+   * Writes made while an earlier one waits for lmdb-js to start its transaction join that one's callback:
+   * an app making many separate puts pays for one callback and one promise, not one each. They commit
+   * together, so they succeed or fail together, as lmdb-js's own batched writes do.
    */
   write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void> {
     const group = this.queuedWrites
@@ -271,26 +273,34 @@ class LmdbStore implements Store {
     return next.done
   }
 
-  /**
-   * Commits a group with transactionSync, not lmdb-js's asynchronous `transaction()`: a callback of the
-   * latter that throws hangs the process, and reads inside it (the old expiry a put replaces) failed now and
-   * then with "No current read transaction available" when several processes started at once.
-   */
-  private async commit(group: QueuedWriteGroup): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve))
-    // From here on, new writes start the next group.
-    if (this.queuedWrites === group) this.queuedWrites = undefined
-    // Puts and deletes can run again after a transient failure; retried at once, before any later write.
-    this.retryingTransientSync(() =>
-      storageCall(this.name, () =>
-        this.env.root.transactionSync(() => {
-          for (const op of group.ops) {
-            if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
-            else this.deleteInTransaction(op.key)
+  private commit(group: QueuedWriteGroup): Promise<void> {
+    return storageCall(this.name, () =>
+      this.env.root
+        .transaction(() => {
+          // From here on, new writes start the next group.
+          if (this.queuedWrites === group) this.queuedWrites = undefined
+          // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
+          // validated before they get here, and a storage error is handed back to be thrown outside.
+          try {
+            for (const op of group.ops) {
+              if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+              else this.deleteInTransaction(op.key)
+            }
+            // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
+            // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
+            // a reclaim removed something (which makes the transaction commit).
+            const txnId = this.env.root.getWriteTxnId()
+            if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(group.reclaim.now, group.reclaim.max) > 0) {
+              this.reclaimedInTxn = txnId
+            }
+            return undefined
+          } catch (error) {
+            return {failed: error}
           }
-          if (group.reclaim) this.reclaimInTransaction(group.reclaim.now, group.reclaim.max)
+        })
+        .then((outcome) => {
+          if (outcome) throw outcome.failed
         }),
-      ),
     )
   }
 
