@@ -184,7 +184,6 @@ export class Namespace {
         return next
       },
       {now, max: RECLAIM_PER_WRITE},
-      {rerunnable: true},
     )
   }
 

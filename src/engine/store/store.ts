@@ -76,7 +76,7 @@ export interface Store {
   update<T>(
     body: (txn: StoreTransaction) => T,
     reclaim?: {now: number; max: number},
-    /** `rerunnable`: the body has no effect outside the transaction, so it may run again after a transient failure. */
+    /** `rerunnable`: running the body twice has the effect of running it once (deletes), so it may run again after a transient failure. */
     options?: {rerunnable?: boolean},
   ): Promise<Awaited<T>>
   /** A consistent read view that stays open (and pins its pages) until closed. */
