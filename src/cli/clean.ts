@@ -28,7 +28,7 @@ export async function cleanInteractively(namespace: Namespace): Promise<void> {
   const chosen = await chooseKeys(namespace)
   if (chosen.length > 0) {
     if (await confirm(`Delete ${plural(chosen.length, 'key')} from ${where}?`)) {
-      const deleted = await deleteExactly(namespace, chosen)
+      const deleted = await namespace.deleteMany(chosen)
       message(`deleted ${plural(deleted, 'key')} from ${where}`)
     } else {
       message('nothing deleted')
@@ -95,14 +95,3 @@ function printable(key: string): string {
   return /[\u0000-\u001f\u007f-\u009f]/.test(key) ? JSON.stringify(key) : key
 }
 
-/** Deletes exactly these keys in one transaction; returns how many of them were still live. */
-async function deleteExactly(namespace: Namespace, keys: string[]): Promise<number> {
-  return namespace.batch((batch) => {
-    let live = 0
-    for (const key of keys) {
-      if (batch.getEntry(key) !== null) live++
-      batch.delete(key)
-    }
-    return live
-  })
-}

@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
 import {formatFlag} from '../cli/flags.js'
+import {plural} from '../cli/format.js'
 import {openInputStream} from '../cli/input-stream.js'
 import {message} from '../cli/output.js'
 import {importProgress} from '../cli/progress.js'
@@ -42,7 +43,7 @@ export default class Import extends KvCommand<typeof Import> {
     })
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
-      message(`imported ${result.imported} key${result.imported === 1 ? '' : 's'} into ${name}${skipped}`)
+      message(`imported ${plural(result.imported, 'key')} into ${name}${skipped}`)
     }
     return result
   }
