@@ -1,8 +1,9 @@
-import {chmodSync, closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {open, type Database, type RootDatabase, type Transaction} from 'lmdb'
 
 import {KvError} from '../errors.js'
+import {checkDataFile, DATA_FILE, StaleWriteBase, WriteBaseGuard} from './lmdb-files.js'
 import type {
   ScanRange,
   Store,
@@ -103,7 +104,15 @@ export class LmdbBackend implements StoreBackend {
       if (empty) rmSync(directory, {recursive: true, force: true})
       throw namespaceNotFound(name)
     }
-    return new LmdbStore(name, directory, env)
+    let store: LmdbStore | undefined
+    try {
+      store = new LmdbStore(name, directory, env, storageCall(name, () => new WriteBaseGuard(directory)))
+      await store.repairWriteBase()
+      return store
+    } catch (error) {
+      await (store ?? env).close()
+      throw error
+    }
   }
 
   async names(): Promise<string[]> {
@@ -139,70 +148,6 @@ export class LmdbBackend implements StoreBackend {
  */
 function uniqueSuffix(): string {
   return `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
-}
-
-const DATA_FILE = 'data.mdb'
-/**
- * Byte offsets in LMDB's meta pages (pages 0 and 1) as lmdb-js 3 writes them: the page header, then
- * mm_magic, mm_version, mm_address, mm_mapsize, the free and main MDB_db (the free one's md_pad holds
- * the page size; each md_root is its tree's root page), mm_last_pg and mm_txnid.
- */
-const META = {magicOffset: 24, magic: 0xbeefc0de, pageSizeOffset: 48, rootOffsets: [88, 136], txnIdOffset: 152, bytes: 160} as const
-/** md_root of an empty tree. */
-const NO_PAGE = 0xffff_ffff_ffff_ffffn
-
-/**
- * LMDB trusts its data file: opening one that is not LMDB, or that was truncated, crashes the process
- * (SIGSEGV/SIGBUS) instead of returning an error, and it starts an empty namespace over an empty or missing
- * one. So check the two meta pages first: the magic number, and that the file holds the newest root pages.
- */
-function checkDataFile(path: string): void {
-  try {
-    checkDataFileOnce(path)
-  } catch {
-    // Another process may be extending the file this very moment (LMDB writes a page in more than one
-    // step); a damaged file fails again a moment later.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
-    checkDataFileOnce(path)
-  }
-}
-
-function checkDataFileOnce(path: string): void {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (error) {
-    // A namespace is renamed into place with its data file written, so a missing one was lost: LMDB would
-    // silently start an empty namespace over it.
-    if (isErrno(error, 'ENOENT')) throw new Error(`${DATA_FILE} is missing`)
-    throw error
-  }
-  try {
-    const first = readAt(fd, 0, META.bytes)
-    if (first.length === 0) throw new Error(`${DATA_FILE} is truncated (0 bytes)`)
-    const pageSize = first.length === META.bytes ? first.readUInt32LE(META.pageSizeOffset) : 0
-    const second = pageSize >= 512 && pageSize <= 65_536 ? readAt(fd, pageSize, META.bytes) : Buffer.alloc(0)
-    const metas = [first, second].filter((meta) => meta.length === META.bytes && meta.readUInt32LE(META.magicOffset) === META.magic)
-    if (metas.length === 0) throw new Error(`${DATA_FILE} is not an LMDB data file (corrupt or overwritten)`)
-    const newest = metas.reduce((a, b) => (b.readBigUInt64LE(META.txnIdOffset) > a.readBigUInt64LE(META.txnIdOffset) ? b : a))
-    // The size only after the meta pages: another process may be committing, and LMDB writes a transaction's
-    // pages before the meta page that names them, so a file measured later always holds them.
-    const size = fstatSync(fd).size
-    // Not mm_last_pg: it may name a page that was allocated and freed in the last transaction and never
-    // written, so a healthy file can end before it. Root pages are always written, and LMDB writes whole pages.
-    const roots = META.rootOffsets.map((offset) => newest.readBigUInt64LE(offset)).filter((root) => root !== NO_PAGE)
-    const needed = Math.max(2, ...roots.map((root) => Number(root) + 1)) * pageSize
-    if (size < needed || size % pageSize !== 0) {
-      throw new Error(`${DATA_FILE} is truncated (${size} bytes; it needs whole pages of ${pageSize} bytes up to byte ${needed})`)
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length)
-  return buffer.subarray(0, readSync(fd, buffer, 0, length, position))
 }
 
 interface Environment {
@@ -242,6 +187,7 @@ class LmdbStore implements Store {
     private readonly name: string,
     private readonly directory: string,
     private readonly env: Environment,
+    private readonly writeBase: WriteBaseGuard,
   ) {}
 
   async read(key: Uint8Array): Promise<StoredValue | undefined> {
@@ -274,34 +220,71 @@ class LmdbStore implements Store {
   }
 
   private commit(group: QueuedWriteGroup): Promise<void> {
-    return storageCall(this.name, () =>
-      this.env.root
-        .transaction(() => {
-          // From here on, new writes start the next group.
-          if (this.queuedWrites === group) this.queuedWrites = undefined
-          // A callback that throws hangs lmdb-js 3.5 (and the process's exit), so none may escape: ops are
-          // validated before they get here, and a storage error is handed back to be thrown outside.
-          try {
-            for (const op of group.ops) {
-              if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
-              else this.deleteInTransaction(op.key)
-            }
-            // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
-            // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
-            // a reclaim removed something (which makes the transaction commit).
-            const txnId = this.env.root.getWriteTxnId()
-            if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(group.reclaim.now, group.reclaim.max) > 0) {
-              this.reclaimedInTxn = txnId
-            }
-            return undefined
-          } catch (error) {
-            return {failed: error}
-          }
-        })
-        .then((outcome) => {
-          if (outcome) throw outcome.failed
-        }),
+    return this.inBatchedTransaction(
+      () => {
+        for (const op of group.ops) {
+          if (op.type === 'put') this.putInTransaction(op.key, op.value, op.expiresAt)
+          else this.deleteInTransaction(op.key)
+        }
+        // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
+        // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once
+        // a reclaim removed something (which makes the transaction commit).
+        const txnId = this.env.root.getWriteTxnId()
+        if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaimInTransaction(group.reclaim.now, group.reclaim.max) > 0) {
+          this.reclaimedInTxn = txnId
+        }
+      },
+      // From here on, new writes start the next group.
+      () => {
+        if (this.queuedWrites === group) this.queuedWrites = undefined
+      },
     )
+  }
+
+  /**
+   * Runs `work` in one of lmdb-js's batched write transactions, after `onStart`. A callback that throws hangs
+   * lmdb-js 3.5 (and the process's exit), so nothing may escape it: a failure is handed back and thrown here.
+   */
+  private async inBatchedTransaction<T>(work: () => T, onStart?: () => void): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await storageCall(this.name, () =>
+        this.env.root.transaction((): {done: T} | {failed: unknown} => {
+          onStart?.()
+          try {
+            this.writeBase.check(this.env.root.getWriteTxnId())
+            return {done: work()}
+          } catch (failed) {
+            return {failed}
+          }
+        }),
+      )
+      if ('done' in outcome) return outcome.done
+      if (!(outcome.failed instanceof StaleWriteBase) || attempt >= STALE_BASE_TRIES) throw storageFailure(this.name, outcome.failed)
+    }
+  }
+
+  /**
+   * Runs `body` in a synchronous write transaction (which, unlike the batched ones, aborts cleanly when its
+   * body throws or its promise rejects).
+   */
+  private async inTransactionSync<T>(body: () => T): Promise<Awaited<T>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await storageCall(this.name, () =>
+          this.env.root.transactionSync(() => {
+            this.writeBase.check(this.env.root.getWriteTxnId())
+            return body()
+          }),
+        )) as Awaited<T>
+      } catch (error) {
+        if (!causedBy(error, (cause) => cause instanceof StaleWriteBase) || attempt >= STALE_BASE_TRIES) throw error
+      }
+    }
+  }
+
+  /** Sets right what the LMDB bug that WriteBaseGuard works around may have left in the lock file, opening this very environment. */
+  async repairWriteBase(): Promise<void> {
+    await this.inTransactionSync(() => undefined)
   }
 
   async update<T>(
@@ -329,13 +312,10 @@ class LmdbStore implements Store {
       if (reclaim) this.reclaimInTransaction(reclaim.now, reclaim.max)
       return result
     }
-    // transactionSync, unlike transaction, aborts cleanly when its body throws or its promise rejects.
-    return (await storageCall(this.name, () =>
-      this.env.root.transactionSync(() => {
-        const result = body(txn)
-        return result instanceof Promise ? result.then(finish) : finish(result)
-      }),
-    )) as Awaited<T>
+    return this.inTransactionSync(() => {
+      const result = body(txn)
+      return result instanceof Promise ? result.then(finish) : finish(result)
+    }) as Promise<Awaited<T>>
   }
 
   snapshot(): StoreSnapshot {
@@ -363,11 +343,14 @@ class LmdbStore implements Store {
   }
 
   async reclaimExpired(now: number, max: number): Promise<number> {
-    return storageCall(this.name, () => this.env.root.transaction(() => this.reclaimInTransaction(now, max)))
+    return this.inBatchedTransaction(() => this.reclaimInTransaction(now, max))
   }
 
   async close(): Promise<void> {
-    await storageCall(this.name, () => this.env.close())
+    await storageCall(this.name, async () => {
+      await this.env.close()
+      this.writeBase.close()
+    })
   }
 
   /**
@@ -507,11 +490,18 @@ function entryCount(db: Bytes): number {
 }
 
 const TRANSIENT_TRIES = 3
+/** A stale start is set right by the first try, so a second one should never be stale; the third is a margin. */
+const STALE_BASE_TRIES = 3
 const TRANSIENT_FAILURE = /No transaction to renew|No current read transaction|MDB_BAD_TXN|MDB_PROBLEM|has failed\/finished/
 
 function isTransientFailure(error: unknown): boolean {
+  return causedBy(error, (cause) => TRANSIENT_FAILURE.test(cause.message))
+}
+
+/** Whether `error` or one of its causes matches. */
+function causedBy(error: unknown, matches: (cause: Error) => boolean): boolean {
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if (TRANSIENT_FAILURE.test(cause.message)) return true
+    if (matches(cause)) return true
   }
   return false
 }
