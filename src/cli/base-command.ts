@@ -38,14 +38,12 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
     this.rest = argv as string[]
   }
 
-  /** Runs `work` on the command's namespace and closes it afterwards, whatever happens. */
+  /**
+   * Runs `work` on the command's namespace, which stays open until the process exits (see `main`): by then
+   * every write has committed and synced.
+   */
   protected async withNamespace<R>(options: {creates: boolean}, work: (namespace: Namespace) => Promise<R>): Promise<R> {
-    const namespace = await openCommandNamespace(this.flags, options)
-    try {
-      return await work(namespace)
-    } finally {
-      await namespace.close()
-    }
+    return work(await openCommandNamespace(this.flags, options))
   }
 
   public override logJson(json: unknown): void {

@@ -13,4 +13,21 @@ export async function main(argv: string[], root: string): Promise<void> {
     // Commands report their own errors; what arrives here is oclif's (unknown command, and the like).
     reportFailure(error, {json: false})
   }
+  await exitLeavingNamespacesOpen()
+}
+
+/**
+ * Ends the process without closing the namespaces it opened. LMDB's close, in the last process that has an
+ * environment open, destroys the lock file's mutexes; a process opening it at that very moment goes on with
+ * the destroyed ones, and every transaction it starts fails ("Invalid argument: No transaction to renew")
+ * until all its users are gone. Racing `kv` commands hit that. At process exit the kernel drops LMDB's locks
+ * and leaves the mutexes alone, and LMDB is made for processes that end without closing. (lmdb-js closes
+ * open environments on a natural exit, not on process.exit.)
+ */
+async function exitLeavingNamespacesOpen(): Promise<void> {
+  // process.exit does not wait for output still queued (pipes are asynchronous on macOS).
+  for (const stream of [process.stdout, process.stderr]) {
+    await new Promise<void>((resolve) => stream.write('', () => resolve()))
+  }
+  process.exit()
 }
