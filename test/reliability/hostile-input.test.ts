@@ -20,11 +20,16 @@ interface BadInput {
   configJson?: string | Buffer
 }
 
-/** Everything in the data dir, file contents included: "nothing written" is checked byte for byte. */
+/**
+ * Everything in the data dir, file contents included: "nothing written" is checked byte for byte. Except the
+ * contents of LMDB's lock.mdb: it holds no data, only the reader table and mutexes of the processes that have
+ * the namespace open, and every process that opens it changes it.
+ */
 function fingerprint(dataDir: string): Record<string, string> {
   const files: Record<string, string> = {}
   for (const path of tree(dataDir)) {
-    files[path] = path.endsWith('/') ? 'dir' : createHash('sha256').update(readFileSync(join(dataDir, path))).digest('hex')
+    if (path.endsWith('/')) files[path] = 'dir'
+    else files[path] = path.endsWith('/lock.mdb') ? 'lock file' : createHash('sha256').update(readFileSync(join(dataDir, path))).digest('hex')
   }
   return files
 }
