@@ -2,7 +2,7 @@ import {defineConfig} from 'vitest/config'
 
 /**
  * `npm run test:stress`: the long versions of the reliability tests (many more kills and model runs, a
- * 50,000-key argv, more keys per concurrent writer) and the 5M-key scale test, one file at a time so the
+ * 50,000-key argv, more keys per concurrent writer, 200 rounds of racing puts) and the 5M-key scale test, one file at a time so the
  * figures they print are not skewed by each other.
  */
 export default defineConfig({
@@ -16,6 +16,7 @@ export default defineConfig({
       FC_RUNS: process.env.FC_RUNS ?? '1000',
       KV_HUGE_ARGV_KEYS: process.env.KV_HUGE_ARGV_KEYS ?? '50000',
       CONCURRENCY_KEYS: process.env.CONCURRENCY_KEYS ?? '200',
+      RACE_ROUNDS: process.env.RACE_ROUNDS ?? '200',
     },
   },
 })
