@@ -2,8 +2,8 @@ import {defineConfig} from 'vitest/config'
 
 /**
  * `npm run test:stress`: the long versions of the reliability tests (many more kills and model runs, a
- * 50,000-key argv, more keys per concurrent writer, 200 rounds of racing puts) and the 5M-key scale test, one file at a time so the
- * figures they print are not skewed by each other.
+ * 50,000-key argv, more keys per concurrent writer, 200 rounds of racing puts) and the 5M-key scale test,
+ * one file at a time so the figures they print are not skewed by each other.
  */
 export default defineConfig({
   test: {
