@@ -3,7 +3,7 @@ import {Command, type Interfaces} from '@oclif/core'
 import type {Namespace} from '../engine/namespace.js'
 import {EXIT_CODES_HELP} from './exit-codes.js'
 import {reportFailure} from './failure.js'
-import {dataDirFlag, namespaceFlag} from './flags.js'
+import {dataDirFlag, namespaceFlag, storeFlag} from './flags.js'
 import {openCommandNamespace} from './namespace.js'
 import {writeJson} from './output.js'
 
@@ -21,7 +21,7 @@ export function helpText(description: string): string {
  * otherwise print the error to stdout and exit 1).
  */
 export abstract class KvCommand<T extends typeof Command> extends Command {
-  static override baseFlags = {namespace: namespaceFlag, 'data-dir': dataDirFlag}
+  static override baseFlags = {namespace: namespaceFlag, store: storeFlag, 'data-dir': dataDirFlag}
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>

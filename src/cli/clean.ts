@@ -44,7 +44,7 @@ export async function cleanInteractively(namespace: Namespace): Promise<void> {
 async function chooseKeys(namespace: Namespace): Promise<string[]> {
   for (;;) {
     const prefix = await input('Delete keys starting with (empty for all keys):')
-    const {shown, names} = findMatches(namespace, prefix)
+    const {shown, names} = await findMatches(namespace, prefix)
     const described = prefix === '' ? 'keys' : `keys starting with ${JSON.stringify(prefix)}`
     if (names.length === 0) {
       message(`no live ${described} in namespace "${namespace.name}"`)
@@ -69,10 +69,10 @@ async function chooseKeys(namespace: Namespace): Promise<string[]> {
 }
 
 /** The live keys under `prefix`, read from one snapshot. */
-function findMatches(namespace: Namespace, prefix: string): Matches {
+async function findMatches(namespace: Namespace, prefix: string): Promise<Matches> {
   const shown: Match[] = []
   const names: string[] = []
-  for (const entry of namespace.entries({prefix})) {
+  for await (const entry of namespace.entries({prefix})) {
     if (shown.length < MAX_CHECKBOX_KEYS) shown.push({name: entry.name, bytes: entry.value.length, expiresAt: entry.expiresAt})
     names.push(entry.name)
   }

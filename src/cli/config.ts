@@ -4,6 +4,12 @@ import {join} from 'node:path'
 
 import {KvError} from '../engine/errors.js'
 
+/** What the settings file holds: the default namespace (`kv ns use`) and the store (`kv store use`). */
+export interface Settings {
+  defaultNamespace?: string
+  store?: string
+}
+
 /**
  * The user's settings file. It is `conf`'s JSON format at `conf`'s path for project "kv", so `kv ns use`
  * can write it with `conf` while every other command reads the one value it needs without loading `conf`
@@ -16,8 +22,8 @@ export function configFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'kv', 'config.json')
 }
 
-/** The namespace set with `kv ns use`, if any. */
-export function configuredDefaultNamespace(file = configFile()): string | undefined {
+/** One setting, if it is set (to a string). */
+export function configured(name: keyof Settings, file = configFile()): string | undefined {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -26,9 +32,14 @@ export function configuredDefaultNamespace(file = configFile()): string | undefi
     throw new KvError('CONFIG_INVALID', `cannot read the settings file ${file}: ${(error as Error).message}`)
   }
   try {
-    const value = (JSON.parse(text) as {defaultNamespace?: unknown}).defaultNamespace
+    const value = (JSON.parse(text) as Record<string, unknown>)[name]
     return typeof value === 'string' ? value : undefined
   } catch {
     throw new KvError('CONFIG_INVALID', `the settings file ${file} is not valid JSON; fix or delete it`)
   }
+}
+
+/** The namespace set with `kv ns use`, if any. */
+export function configuredDefaultNamespace(file = configFile()): string | undefined {
+  return configured('defaultNamespace', file)
 }

@@ -18,7 +18,7 @@ export async function deleteByPrefix(namespace: Namespace, prefix: string, {yes,
   }
   if (!yes) {
     requireTerminalOr(`add --yes to delete the keys starting with ${JSON.stringify(prefix)}`)
-    const {count, examples} = countMatches(namespace, prefix)
+    const {count, examples} = await countMatches(namespace, prefix)
     if (count === 0) {
       message(`no keys start with ${JSON.stringify(prefix)} in namespace "${namespace.name}"; nothing deleted`)
       return {deleted: 0}
@@ -39,10 +39,10 @@ export async function deleteByPrefix(namespace: Namespace, prefix: string, {yes,
 }
 
 /** How many live keys start with `prefix`, and the first few of them. */
-function countMatches(namespace: Namespace, prefix: string): {count: number; examples: string[]} {
+async function countMatches(namespace: Namespace, prefix: string): Promise<{count: number; examples: string[]}> {
   let count = 0
   const examples: string[] = []
-  for (const entry of namespace.entries({prefix})) {
+  for await (const entry of namespace.entries({prefix})) {
     if (examples.length < EXAMPLE_KEYS) examples.push(entry.name)
     count++
   }

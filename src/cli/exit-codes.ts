@@ -12,6 +12,10 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   VALUE_INVALID: EXIT.invalid,
   VALUE_TOO_LARGE: EXIT.invalid,
   TTL_INVALID: EXIT.invalid,
+  METADATA_INVALID: EXIT.invalid,
+  METADATA_TOO_LARGE: EXIT.invalid,
+  VERSION_INVALID: EXIT.invalid,
+  STORE_URL_INVALID: EXIT.invalid,
   LIMIT_INVALID: EXIT.invalid,
   CURSOR_INVALID: EXIT.invalid,
   NAMESPACE_NAME_INVALID: EXIT.invalid,
@@ -19,6 +23,7 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   INPUT_UNREADABLE: EXIT.invalid,
   CONFIG_INVALID: EXIT.invalid,
   NAMESPACE_EXISTS: EXIT.conflict,
+  CONFLICT: EXIT.conflict,
   STORAGE_FAILURE: EXIT.storage,
 }
 
@@ -31,7 +36,7 @@ export const EXIT_CODES_HELP = [
   '  0  success',
   '  1  not found (key or namespace)',
   '  2  invalid input or usage',
-  '  3  conflict (namespace already exists)',
+  '  3  conflict (namespace already exists; key exists or changed meanwhile)',
   '  4  storage failure (cannot open, locked, corrupt, disk full)',
   '  70 internal error (a bug: rerun with KV_DEBUG=1 and report the output)',
   '  130 cancelled at a prompt (Ctrl-C)',

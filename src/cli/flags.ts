@@ -13,7 +13,14 @@ export const namespaceFlag = Flags.string({
 
 export const dataDirFlag = Flags.string({
   env: 'KV_DATA_DIR',
-  description: 'Directory that holds the namespaces [default: the platform data directory].',
+  description: 'Directory that holds local namespaces [default: the platform data directory].',
+  helpGroup: 'GLOBAL',
+})
+
+export const storeFlag = Flags.string({
+  env: 'KV_STORE',
+  description: 'Where namespaces live: local (LMDB files in --data-dir) or a Redis / Valkey URL (redis://, rediss://, redis+unix://) [default: the one set with `kv store use`, else local].',
+  helpValue: '<url>',
   helpGroup: 'GLOBAL',
 })
 

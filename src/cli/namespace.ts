@@ -1,14 +1,23 @@
 import {KvError} from '../engine/errors.js'
 import {Namespace} from '../engine/namespace.js'
-import {openNamespace} from '../engine/open.js'
+import {openNamespace, type LocationOptions} from '../engine/open.js'
 import {EmptyStore} from '../engine/store/empty.js'
-import {configuredDefaultNamespace} from './config.js'
+import {configured, configuredDefaultNamespace} from './config.js'
 
 export const DEFAULT_NAMESPACE = 'default'
 
-export interface NamespaceFlags {
-  namespace?: string
+export interface LocationFlags {
+  store?: string
   'data-dir'?: string
+}
+
+export interface NamespaceFlags extends LocationFlags {
+  namespace?: string
+}
+
+/** `--store` (or KV_STORE), else the store set with `kv store use`, else local files under --data-dir. */
+export function storeLocation(flags: LocationFlags): LocationOptions & {store: string} {
+  return {store: flags.store ?? configured('store') ?? 'local', dataDir: flags['data-dir']}
 }
 
 /** `-n` (or KV_NAMESPACE), else the namespace set with `kv ns use`, else "default". */
@@ -22,7 +31,7 @@ export function namespaceName(flags: NamespaceFlags): string {
  */
 export async function openCommandNamespace(flags: NamespaceFlags, {creates}: {creates: boolean}): Promise<Namespace> {
   const name = namespaceName(flags)
-  const location = {dataDir: flags['data-dir']}
+  const location = storeLocation(flags)
   if (name !== DEFAULT_NAMESPACE) return openNamespace(name, location)
   if (creates) return openNamespace(name, {...location, create: true})
   try {

@@ -1,16 +1,19 @@
 import {KvError} from '../engine/errors.js'
+import type {Settings} from './config.js'
 import {loadLazily} from './lazy.js'
 
 /**
- * Writes the user's settings with `conf` (atomic writes, the platform's config directory, XDG_CONFIG_HOME
- * honoured through env-paths). Imported only by `kv ns use`: reading stays in config.ts, which parses the
- * same file without loading `conf`. Returns the file written.
+ * Writes one of the user's settings with `conf` (atomic writes, the platform's config directory,
+ * XDG_CONFIG_HOME honoured through env-paths), or removes it (`undefined`). Imported only by the commands
+ * that change settings: reading stays in config.ts, which parses the same file without loading `conf`.
+ * The file is private (0600): a store URL may hold a password. Returns the file written.
  */
-export async function saveDefaultNamespace(name: string): Promise<string> {
+export async function saveSetting<K extends keyof Settings>(name: K, value: Settings[K] | undefined): Promise<string> {
   const {default: Conf} = loadLazily<typeof import('conf')>('conf')
   try {
-    const settings = new Conf<{defaultNamespace?: string}>({projectName: 'kv', projectSuffix: ''})
-    settings.set('defaultNamespace', name)
+    const settings = new Conf<Settings>({projectName: 'kv', projectSuffix: '', configFileMode: 0o600})
+    if (value === undefined) settings.delete(name)
+    else settings.set(name, value)
     return settings.path
   } catch (error) {
     throw new KvError('CONFIG_INVALID', `cannot update the settings file: ${(error as Error).message}; fix or delete it`)

@@ -9,7 +9,8 @@ export const MAX_LIST_LIMIT = 100_000
 /** 100 years: far beyond any cache or session, small enough that expiry times stay exact integers. */
 export const MAX_TTL_SECONDS = 100 * 365 * 24 * 60 * 60
 export const MAX_NAMESPACE_NAME_LENGTH = 64
-
+/** Metadata, as Workers KV limits it: any JSON value whose serialization is at most this many bytes. */
+export const MAX_METADATA_BYTES = 1024
 
 /** Encodes a key to the UTF-8 bytes it is stored under, after checking the key limits. */
 export function encodeKey(key: unknown): Uint8Array {
@@ -69,6 +70,48 @@ export function checkValueSize(byteLength: number, atLeast = false): void {
     const size = atLeast ? `more than ${MAX_VALUE_BYTES}` : String(byteLength)
     throw new KvError('VALUE_TOO_LARGE', `value is ${size} bytes; the limit is ${MAX_VALUE_BYTES} bytes (25 MiB)`)
   }
+}
+
+/**
+ * Serializes a put's metadata (any JSON value) after checking its limit; null or undefined means none. The
+ * text is what is stored and what a get parses back.
+ */
+export function encodeMetadata(metadata: unknown): string | null {
+  if (metadata === undefined || metadata === null) return null
+  let text: string | undefined
+  try {
+    text = JSON.stringify(metadata)
+  } catch (error) {
+    throw new KvError('METADATA_INVALID', `metadata must be a JSON value: ${(error as Error).message}`)
+  }
+  if (text === undefined) throw new KvError('METADATA_INVALID', `metadata must be a JSON value, got ${describe(metadata)}`)
+  checkMetadataSize(Buffer.byteLength(text))
+  return text
+}
+
+/** Parses metadata given as JSON text (the CLI's --metadata, a bulk record's field) after checking its limit. */
+export function parseMetadata(text: string): string | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new KvError('METADATA_INVALID', `metadata is not valid JSON (${(error as Error).message})`)
+  }
+  return encodeMetadata(value)
+}
+
+function checkMetadataSize(bytes: number): void {
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new KvError('METADATA_TOO_LARGE', `metadata is ${bytes} bytes of JSON; the limit is ${MAX_METADATA_BYTES} bytes`)
+  }
+}
+
+/** A version as the library hands it out (Entry.version): 16 hex digits. */
+export function decodeVersion(version: unknown): Uint8Array {
+  if (typeof version !== 'string' || !/^[0-9a-f]{16}$/.test(version)) {
+    throw new KvError('VERSION_INVALID', `invalid version ${describe(version)}: pass the version exactly as getEntry returned it`)
+  }
+  return Buffer.from(version, 'hex')
 }
 
 /** Checks a time-to-live in seconds, as the binding's `expiresIn` takes it. */

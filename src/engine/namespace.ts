@@ -1,27 +1,38 @@
 import {KvError} from './errors.js'
+import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
 import {
   checkExpiration,
   checkInteger,
   checkListLimit,
   checkTtl,
+  decodeVersion,
   encodeKey,
+  encodeMetadata,
   encodePrefix,
   encodeValue,
-  MAX_KEY_BYTES,
   type ValueInput,
 } from './limits.js'
-import type {Store, StoredKey, StoreTransaction, WriteOp} from './store/store.js'
+import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp} from './store/store.js'
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
 export type Clock = () => number
 
 export type ValueType = 'text' | 'json' | 'bytes'
 
-export interface PutOptions {
+export interface WriteOptions {
   /** Time-to-live in seconds. Without it (or `expiration`), any existing expiration is removed. */
   expiresIn?: number | null
   /** Absolute expiry in seconds since the epoch, as Workers KV's `expiration`; `expiresIn` wins over it. */
   expiration?: number | null
+  /** Any JSON value of at most 1024 bytes, kept with the key (Workers KV's metadata). A put without it leaves none. */
+  metadata?: unknown
+}
+
+export interface PutOptions extends WriteOptions {
+  /** Write only when the key is missing or expired; the put then resolves to whether it wrote. */
+  ifAbsent?: boolean
+  /** Write only when the key is live and still has this version (from `getEntry`); resolves to whether it wrote. */
+  ifVersion?: string
 }
 
 export interface IncrOptions {
@@ -37,8 +48,8 @@ export interface IncrOptions {
 /** Writes inside `Namespace.batch`: validated as they are made, committed together. */
 export interface Batch {
   /** The live entry as this batch sees it (its own writes included), or null. */
-  getEntry(key: string): Entry | null
-  put(key: string, value: ValueInput, options?: PutOptions): void
+  getEntry(key: string): Promise<Entry | null>
+  put(key: string, value: ValueInput, options?: WriteOptions): void
   delete(key: string): void
 }
 
@@ -47,14 +58,29 @@ export interface NamespaceStats {
   keys: number
   /** Live keys that have an expiration. */
   expiring: number
-  /** Expired keys not yet reclaimed from disk (`purgeExpired` removes them). */
+  /** Expired keys not yet reclaimed (`purgeExpired` removes them). */
   expired: number
-  /** Size of the namespace's files on disk. */
-  bytesOnDisk: number
+  /** Size of the namespace's files on disk; null on a store that cannot tell (Redis). */
+  bytesOnDisk: number | null
+}
+
+export interface Entry {
+  value: Uint8Array
+  /** When the key expires (ms since the epoch), or null. */
+  expiresAt: number | null
+  /** The key's metadata (parsed JSON), or null when it has none. */
+  metadata: unknown
+  /** Changes with every write of the key: pass it as `put`'s `ifVersion` to write only if nobody else did. */
+  version: string
 }
 
 export interface EntryWithName extends Entry {
   name: string
+}
+
+export interface ValueWithMetadata<T> {
+  value: T | null
+  metadata: unknown
 }
 
 export interface ListOptions {
@@ -73,6 +99,8 @@ export interface ListedKey {
   name: string
   /** When the key expires (ms since the epoch), or null. */
   expiresAt: number | null
+  /** The key's metadata (parsed JSON), or null. */
+  metadata: unknown
 }
 
 export interface ListPage {
@@ -82,22 +110,30 @@ export interface ListPage {
   complete: boolean
 }
 
-export interface Entry {
-  value: Uint8Array
-  expiresAt: number | null
+/** One record of `putAll`. */
+export interface PutRecord {
+  key: string
+  value: ValueInput
+  options?: WriteOptions
+  /** Where the record came from ("record 17 (line 18)"): an error about it starts with this. */
+  source?: string
 }
 
 /** Expired keys each write removes as it goes, so reclaiming never stalls one write for long. */
 export const RECLAIM_PER_WRITE = 64
 const RECLAIM_BATCH = 1000
+/** Deletes of one `deleteMany` applied as one plain write; more go through the store's `writeAll`. */
+const ONE_WRITE_OPS = 1000
+/** How often a batch or an increment runs again when a key it read changed before it could commit. */
+const OPTIMISTIC_TRIES = 100
 
 const utf8Decoder = new TextDecoder()
 const utf8Encoder = new TextEncoder()
 
 /**
  * The binding: the spec's get / put / delete / list over one namespace, with the limits and expiry rules
- * applied here and nowhere else. An expired key is never returned, listed or counted, whether or not it
- * has been physically reclaimed yet.
+ * applied here and nowhere else, whatever the store. An expired key is never returned, listed or counted,
+ * whether or not it has been physically reclaimed yet.
  */
 export class Namespace {
   constructor(
@@ -109,82 +145,152 @@ export class Namespace {
   get(key: string, type?: 'text' | {type: 'text'}): Promise<string | null>
   get<T = unknown>(key: string, type: 'json' | {type: 'json'}): Promise<T | null>
   get(key: string, type: 'bytes' | {type: 'bytes'}): Promise<Uint8Array | null>
-  async get(key: string, type: ValueType | {type: ValueType} = 'text'): Promise<unknown> {
-    const entry = await this.getEntry(key)
-    if (entry === null) return null
+  get(keys: readonly string[], type?: 'text' | {type: 'text'}): Promise<Map<string, string | null>>
+  get<T = unknown>(keys: readonly string[], type: 'json' | {type: 'json'}): Promise<Map<string, T | null>>
+  get(keys: readonly string[], type: 'bytes' | {type: 'bytes'}): Promise<Map<string, Uint8Array | null>>
+  async get(key: string | readonly string[], type: ValueType | {type: ValueType} = 'text'): Promise<unknown> {
     const wanted = typeof type === 'string' ? type : type.type
-    if (wanted === 'bytes') return entry.value
-    const text = utf8Decoder.decode(entry.value)
-    if (wanted === 'text') return text
-    if (wanted === 'json') {
-      try {
-        return JSON.parse(text)
-      } catch {
-        throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is not valid JSON`)
-      }
+    if (typeof key !== 'string' && Array.isArray(key)) {
+      const entries = await this.getEntries(key)
+      return new Map(Array.from(entries, ([name, entry]) => [name, entry === null ? null : decodeValue(name, entry.value, wanted)]))
     }
-    throw new KvError('VALUE_INVALID', `unknown value type ${JSON.stringify(wanted)}: use "text", "json" or "bytes"`)
-  }
-
-  /** The value's bytes and expiry time, or null when the key is missing or expired. */
-  async getEntry(key: string): Promise<Entry | null> {
-    const stored = await this.store.read(encodeKey(key))
+    const stored = await this.store.get(encodeKey(key))
     if (stored === undefined || !this.isLive(stored.expiresAt)) return null
-    return stored
+    return decodeValue(key as string, stored.value, wanted)
   }
 
-  put(key: string, value: ValueInput, options?: PutOptions): Promise<void> {
+  /** The value and its metadata (both null for a missing or expired key), as Workers KV's getWithMetadata. */
+  async getWithMetadata<T = unknown>(key: string, type: ValueType | {type: ValueType} = 'text'): Promise<ValueWithMetadata<T>> {
+    const entry = await this.getEntry(key)
+    if (entry === null) return {value: null, metadata: null}
+    return {value: decodeValue(key, entry.value, typeof type === 'string' ? type : type.type) as T, metadata: entry.metadata}
+  }
+
+  /** The value's bytes, expiry time, metadata and version, or null when the key is missing or expired. */
+  async getEntry(key: string): Promise<Entry | null> {
+    const stored = await this.store.get(encodeKey(key))
+    return stored === undefined || !this.isLive(stored.expiresAt) ? null : toEntry(stored)
+  }
+
+  /** Several keys read from one consistent view: each key's entry, or null when missing or expired. */
+  async getEntries(keys: readonly string[]): Promise<Map<string, Entry | null>> {
+    const stored = await this.store.getMany(keys.map((key) => encodeKey(key)))
+    const now = this.clock()
+    return new Map(keys.map((key, i) => [key, stored[i] === undefined || !this.isLive(stored[i]!.expiresAt, now) ? null : toEntry(stored[i]!)]))
+  }
+
+  /**
+   * Stores a value. Resolves to true when it was written: always, unless `ifAbsent` or `ifVersion` was given
+   * and the key did not match (then nothing was written).
+   */
+  put(key: string, value: ValueInput, options?: PutOptions): Promise<boolean> {
     // Not async: apps make many puts at once, and each await would cost a promise and a turn of its own.
     let op: WriteOp
     const now = this.clock()
     try {
-      op = {type: 'put', key: encodeKey(key), value: encodeValue(value), expiresAt: expiryTime(options, now)}
+      op = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
+      const condition = precondition(options)
+      if (condition !== undefined) op.if = condition
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.store.write([op], {now, max: RECLAIM_PER_WRITE})
+    return this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE}).then((result) => result.applied)
   }
 
   /**
-   * Runs `body` as one transaction: its puts and deletes are all committed together, or none is when it
-   * throws (a bad key or value included). It may be async, e.g. to stream an import, and holds the
-   * namespace's write lock until it settles, so keep it short when other processes write too.
+   * Puts any number of records, read as they come (an import): all of them, or none when `records` throws
+   * or a record is invalid. Later records win over earlier ones for the same key.
+   */
+  async putAll(records: AsyncIterable<readonly PutRecord[]>): Promise<void> {
+    const now = this.clock()
+    await this.store.writeAll(this.putOps(records, now), {now})
+  }
+
+  private async *putOps(records: AsyncIterable<readonly PutRecord[]>, now: number): AsyncGenerator<WriteOp[]> {
+    for await (const chunk of records) {
+      yield chunk.map(({key, value, options, source}): WriteOp => {
+        try {
+          return {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
+        } catch (error) {
+          if (source !== undefined && error instanceof KvError) throw new KvError(error.code, `${source}: ${error.message}`)
+          throw error
+        }
+      })
+    }
+  }
+
+  /**
+   * Runs `body`, then commits its puts and deletes together, or none when it throws (a bad key or value
+   * included). Keys it read with `getEntry` must not have changed meanwhile: when one did, nothing is
+   * written and `body` runs again (so keep it free of other side effects), as etcd's and FoundationDB's
+   * optimistic transactions do.
    */
   async batch<T>(body: (batch: Batch) => T | Promise<T>): Promise<T> {
-    const now = this.clock()
-    return this.store.update(
-      (txn) =>
-        body({
-          getEntry: (key) => this.liveEntry(txn, encodeKey(key), now),
-          put: (key, value, options) => txn.put(encodeKey(key), encodeValue(value), expiryTime(options, now)),
-          delete: (key) => txn.delete(encodeKey(key)),
-        }),
-      {now, max: RECLAIM_PER_WRITE},
-    ) as Promise<T>
+    for (let attempt = 1; ; attempt++) {
+      const now = this.clock()
+      const ops: WriteOp[] = []
+      /** What this batch has written, by key (hex), or read: what its getEntry answers. */
+      const seen = new Map<string, Entry | null>()
+      const checks = new Map<string, WriteOp>()
+      const result = await body({
+        getEntry: async (key) => {
+          const bytes = encodeKey(key)
+          const id = Buffer.from(bytes).toString('hex')
+          if (seen.has(id)) return seen.get(id)!
+          const stored = await this.store.get(bytes)
+          const entry = stored === undefined || !this.isLive(stored.expiresAt, now) ? null : toEntry(stored)
+          if (!seen.has(id)) {
+            seen.set(id, entry)
+            checks.set(id, {type: 'check', key: bytes, if: entry === null ? {absent: true} : {version: stored!.version}})
+          }
+          return seen.get(id)!
+        },
+        put: (key, value, options) => {
+          const op: WriteOp = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
+          ops.push(op)
+          seen.set(Buffer.from(op.key).toString('hex'), {...op.entry, metadata: parseStored(op.entry.metadata), version: ''})
+        },
+        delete: (key) => {
+          const bytes = encodeKey(key)
+          ops.push({type: 'delete', key: bytes})
+          seen.set(Buffer.from(bytes).toString('hex'), null)
+        },
+      })
+      const outcome = await this.store.write([...checks.values(), ...ops], {now, reclaim: RECLAIM_PER_WRITE})
+      if (outcome.applied) return result
+      if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
+      await backOff(attempt)
+    }
   }
 
   /**
    * Atomically adds `by` to the integer stored at `key` (a missing or expired key counts as 0) and returns
-   * the new value. Safe across processes: concurrent increments never lose one another.
+   * the new value; the key's metadata and expiration are kept. Safe across processes: concurrent increments
+   * never lose one another (each writes only if the key is still as it read it, and tries again otherwise).
    */
   async incr(key: string, options: IncrOptions = {}): Promise<number> {
     const keyBytes = encodeKey(key)
     const by = checkInteger(options.by ?? 1, 'the increment')
     const expiresIn = options.expiresIn == null ? null : checkTtl(options.expiresIn)
-    const now = this.clock()
-    return this.store.update(
-      (txn) => {
-        const current = this.liveEntry(txn, keyBytes, now)
-        const next = (current === null ? 0 : parseCounter(key, current.value)) + by
-        if (!Number.isSafeInteger(next)) {
-          throw new KvError('VALUE_INVALID', `incrementing key ${JSON.stringify(key)} would leave the safe integer range (±2^53-1)`)
-        }
-        const expiresAt = current === null ? expiryTime({expiresIn}, now) : current.expiresAt
-        txn.put(keyBytes, utf8Encoder.encode(String(next)), expiresAt)
-        return next
-      },
-      {now, max: RECLAIM_PER_WRITE},
-    )
+    for (let attempt = 1; ; attempt++) {
+      const now = this.clock()
+      const stored = await this.store.get(keyBytes)
+      const current = stored !== undefined && this.isLive(stored.expiresAt, now) ? stored : undefined
+      const next = (current === undefined ? 0 : parseCounter(key, current.value)) + by
+      if (!Number.isSafeInteger(next)) {
+        throw new KvError('VALUE_INVALID', `incrementing key ${JSON.stringify(key)} would leave the safe integer range (±2^53-1)`)
+      }
+      const entry: NewEntry = {
+        value: utf8Encoder.encode(String(next)),
+        expiresAt: current === undefined ? expiryTime({expiresIn}, now) : current.expiresAt,
+        metadata: current === undefined ? null : current.metadata,
+      }
+      const condition: Precondition = current === undefined ? {absent: true} : {version: current.version}
+      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {now, reclaim: RECLAIM_PER_WRITE})
+      if (outcome.applied) return next
+      if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
+      await backOff(attempt)
+    }
   }
 
   /** Deletes a key; a missing key is not an error. */
@@ -197,67 +303,39 @@ export class Namespace {
    * of them were live (missing keys are fine).
    */
   async deleteMany(keys: readonly string[]): Promise<number> {
-    const encoded = keys.map((key) => encodeKey(key))
+    const ops = keys.map((key): WriteOp => ({type: 'delete', key: encodeKey(key)}))
     const now = this.clock()
-    return this.store.update(
-      (txn) => {
-        let deleted = 0
-        for (const key of encoded) {
-          if (this.liveEntry(txn, key, now) !== null) deleted++
-          txn.delete(key)
-        }
-        return deleted
-      },
-      {now, max: RECLAIM_PER_WRITE},
-      {rerunnable: true},
-    )
+    if (ops.length <= ONE_WRITE_OPS) {
+      const outcome = await this.store.write(ops, {now, reclaim: RECLAIM_PER_WRITE})
+      return outcome.applied ? outcome.wasLive.filter(Boolean).length : 0
+    }
+    const {deletedLive} = await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now})
+    return deletedLive
   }
 
-  /** Deletes every live key that starts with `prefix` ('' is every key) in one transaction; returns how many. */
+  /** Deletes every live key that starts with `prefix` ('' is every key); returns how many. */
   async deletePrefix(prefix: string): Promise<number> {
     const start = encodePrefix(prefix)
     if (start === null) return 0
-    const end = prefixEnd(start)
-    const now = this.clock()
-    return this.store.update(
-      (txn) => {
-        let deleted = 0
-        let from = start
-        // Collect a chunk before deleting it: LMDB cursors must not see the tree change under them.
-        for (;;) {
-          const chunk = Array.from(txn.entries({start: from, end, limit: RECLAIM_BATCH}), ({key, expiresAt}) => ({key, expiresAt}))
-          for (const {key, expiresAt} of chunk) {
-            if (this.isLive(expiresAt, now)) deleted++
-            txn.delete(key)
-          }
-          if (chunk.length < RECLAIM_BATCH) return deleted
-          from = successor(chunk[chunk.length - 1].key)
-        }
-      },
-      {now, max: RECLAIM_PER_WRITE},
-      {rerunnable: true},
-    )
+    return this.store.deleteRange({start, end: prefixEnd(start)}, this.clock())
   }
 
   /**
-   * Every live entry (optionally under a prefix) in byte order, read lazily from one snapshot taken at the
-   * first step: writes made meanwhile are not seen. Finish or break the loop to release the snapshot.
+   * Every live entry (optionally under a prefix) in byte order, read lazily: on LMDB from one snapshot taken
+   * at the first step (writes made meanwhile are not seen). Finish or break the loop to release it.
    */
-  *entries(options: {prefix?: string} = {}): Generator<EntryWithName, void, undefined> {
+  async *entries(options: {prefix?: string} = {}): AsyncGenerator<EntryWithName, void, undefined> {
     const start = encodePrefix(options.prefix)
     if (start === null) return
-    const snapshot = this.store.snapshot()
     const now = this.clock()
-    try {
-      for (const {key, value, expiresAt} of snapshot.entries({start, end: prefixEnd(start)})) {
-        if (this.isLive(expiresAt, now)) yield {name: utf8Decoder.decode(key), value, expiresAt}
+    for await (const batch of this.store.entries({start, end: prefixEnd(start)})) {
+      for (const stored of batch) {
+        if (this.isLive(stored.expiresAt, now)) yield {name: utf8Decoder.decode(stored.key), ...toEntry(stored)}
       }
-    } finally {
-      snapshot.close()
     }
   }
 
-  /** Key counts and size on disk, in time that does not grow with the namespace (only with its expired keys). */
+  /** Key counts and size, in time that does not grow with the namespace (only with its expired keys). */
   async stats(): Promise<NamespaceStats> {
     const {entries, withExpiry, expired, bytesOnDisk} = await this.store.stats(this.clock())
     return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk}
@@ -269,7 +347,7 @@ export class Namespace {
     return page.keys.map((key) => key.name)
   }
 
-  /** One page of live keys with their expiry times, and a cursor to walk any number of keys. */
+  /** One page of live keys with their expiry times and metadata, and a cursor to walk any number of keys. */
   async listPage(options: ListPageOptions = {}): Promise<ListPage> {
     const limit = checkListLimit(options.limit)
     const prefix = encodePrefix(options.prefix)
@@ -291,7 +369,7 @@ export class Namespace {
     const complete = live.length <= limit
     const page = complete ? live : live.slice(0, limit)
     return {
-      keys: page.map(({key, expiresAt}) => ({name: utf8Decoder.decode(key), expiresAt})),
+      keys: page.map(({key, expiresAt, metadata}) => ({name: utf8Decoder.decode(key), expiresAt, metadata: parseStored(metadata)})),
       cursor: complete ? null : encodeCursor(page[page.length - 1].key),
       complete,
     }
@@ -315,20 +393,55 @@ export class Namespace {
   private isLive(expiresAt: number | null, now = this.clock()): boolean {
     return expiresAt === null || expiresAt > now
   }
+}
 
-  private liveEntry(txn: StoreTransaction, key: Uint8Array, now: number): Entry | null {
-    const stored = txn.get(key)
-    return stored === undefined || !this.isLive(stored.expiresAt, now) ? null : stored
+function toEntry(stored: StoredEntry): Entry {
+  return {
+    value: stored.value,
+    expiresAt: stored.expiresAt,
+    metadata: parseStored(stored.metadata),
+    version: Buffer.from(stored.version.buffer, stored.version.byteOffset, stored.version.byteLength).toString('hex'),
   }
 }
 
-/** When a put's key expires (ms since the epoch), or null when it does not. */
-function expiryTime(options: PutOptions | undefined, now: number): number | null {
+function parseStored(metadata: string | null): unknown {
+  return metadata === null ? null : JSON.parse(metadata)
+}
+
+function decodeValue(key: string, value: Uint8Array, wanted: ValueType): unknown {
+  if (wanted === 'bytes') return value
+  const text = utf8Decoder.decode(value)
+  if (wanted === 'text') return text
+  if (wanted === 'json') {
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is not valid JSON`)
+    }
+  }
+  throw new KvError('VALUE_INVALID', `unknown value type ${JSON.stringify(wanted)}: use "text", "json" or "bytes"`)
+}
+
+function newEntry(value: ValueInput, options: WriteOptions | undefined, now: number): NewEntry {
+  return {value: encodeValue(value), expiresAt: expiryTime(options, now), metadata: encodeMetadata(options?.metadata)}
+}
+
+function precondition(options: PutOptions | undefined): Precondition | undefined {
+  if (options?.ifAbsent && options.ifVersion !== undefined) {
+    throw new KvError('USAGE', 'ifAbsent and ifVersion cannot be combined: a key cannot be both missing and at a version')
+  }
+  if (options?.ifAbsent) return {absent: true}
+  if (options?.ifVersion !== undefined) return {version: decodeVersion(options.ifVersion)}
+  return undefined
+}
+
+/** When a put's key expires (whole ms since the epoch), or null when it does not. */
+function expiryTime(options: WriteOptions | undefined, now: number): number | null {
   if (options?.expiresIn != null) {
     // Ceil: a positive TTL always leaves the key alive for at least a millisecond.
-    return now + Math.ceil(checkTtl(options.expiresIn) * 1000)
+    return Math.floor(now) + Math.ceil(checkTtl(options.expiresIn) * 1000)
   }
-  if (options?.expiration != null) return checkExpiration(options.expiration, now) * 1000
+  if (options?.expiration != null) return Math.floor(checkExpiration(options.expiration, now) * 1000)
   return null
 }
 
@@ -343,39 +456,16 @@ function parseCounter(key: string, value: Uint8Array): number {
   return number
 }
 
-/** The first key after every key that starts with `prefix`, or undefined when there is none. */
-function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if (prefix[i] < 0xff) {
-      // A copy: keys may be Buffers, whose slice() is a view of the same bytes.
-      const end = new Uint8Array(prefix.subarray(0, i + 1))
-      end[i]++
-      return end
-    }
-  }
-  return undefined
+async function* inChunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
 }
 
-/** The smallest key greater than `key`. */
-function successor(key: Uint8Array): Uint8Array {
-  const next = new Uint8Array(key.length + 1)
-  next.set(key)
-  return next
+function keptChanging(): KvError {
+  return new KvError('CONFLICT', `the keys kept changing under ${OPTIMISTIC_TRIES} tries; try again`)
 }
 
-function maxBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return Buffer.compare(a, b) >= 0 ? a : b
-}
-
-/** A cursor is the last key of a page, base64url-encoded: opaque to callers, stable across processes. */
-function encodeCursor(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64url')
-}
-
-function decodeCursor(cursor: unknown): Uint8Array {
-  if (typeof cursor === 'string' && /^[A-Za-z0-9_-]+$/.test(cursor)) {
-    const key = Buffer.from(cursor, 'base64url')
-    if (key.length > 0 && key.length <= MAX_KEY_BYTES) return key
-  }
-  throw new KvError('CURSOR_INVALID', 'invalid cursor: pass the cursor exactly as a previous list returned it')
+/** After a lost race, wait a little (more each time, at random) so that racing writers spread out. */
+function backOff(attempt: number): Promise<void> {
+  if (attempt < 3) return Promise.resolve()
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, attempt * 2)))
 }

@@ -1,10 +1,17 @@
 import {defaultDataDir} from './data-dir.js'
 import {checkNamespaceName} from './limits.js'
 import {Namespace, type Clock} from './namespace.js'
-import {LmdbBackend} from './store/lmdb.js'
+import type {StoreBackend} from './store/store.js'
+import {parseStoreLocation, type RedisClientLike, type StoreLocation} from './store/location.js'
 
 export interface LocationOptions {
-  /** Directory that holds the namespaces; defaults to `KV_DATA_DIR` or the platform's data directory. */
+  /**
+   * Where namespaces live: "local" (the default: LMDB files under `dataDir`), a Redis / Valkey URL
+   * (`redis://`, `rediss://`, `redis+unix://`; a Cluster is detected), or an ioredis client or cluster the
+   * app already holds (kv never closes it).
+   */
+  store?: string | RedisClientLike
+  /** Directory that holds local namespaces; defaults to `KV_DATA_DIR` or the platform's data directory. */
   dataDir?: string
 }
 
@@ -15,34 +22,65 @@ export interface OpenOptions extends LocationOptions {
   clock?: Clock
 }
 
-function backendFor(options: LocationOptions): LmdbBackend {
-  return new LmdbBackend(options.dataDir ?? defaultDataDir())
+/**
+ * The backend for a location. Each is loaded only when used, so a local command never loads the Redis
+ * client and a Redis one never loads lmdb-js (import() of a bundled module is evaluated lazily too).
+ */
+async function backendFor(options: LocationOptions): Promise<StoreBackend> {
+  const location: StoreLocation = parseStoreLocation(options.store ?? 'local')
+  if (location.kind === 'lmdb') {
+    const {LmdbBackend} = await import('./store/lmdb/backend.js')
+    return new LmdbBackend(options.dataDir ?? defaultDataDir())
+  }
+  const {RedisBackend} = await import('./store/redis/backend.js')
+  return RedisBackend.connect(location)
+}
+
+/** Runs `work` with a backend of its own, released afterwards. */
+async function withBackend<T>(options: LocationOptions, work: (backend: StoreBackend) => Promise<T>): Promise<T> {
+  const backend = await backendFor(options)
+  try {
+    return await work(backend)
+  } finally {
+    await backend.close()
+  }
 }
 
 /** Opens a namespace with the binding API (`get`, `put`, `delete`, `list`). Close it when done. */
 export async function openNamespace(name: string, options: OpenOptions = {}): Promise<Namespace> {
-  const store = await backendFor(options).open(checkNamespaceName(name), {create: options.create ?? false})
-  return new Namespace(name, store, options.clock)
+  checkNamespaceName(name)
+  const backend = await backendFor(options)
+  try {
+    const store = await backend.open(name, {create: options.create ?? false})
+    return new Namespace(name, store, options.clock)
+  } finally {
+    // The store keeps what it needs of the backend (a connection) until it is closed.
+    await backend.close()
+  }
 }
 
 /** Creates an empty namespace; fails with NAMESPACE_EXISTS when it is already there. */
 export async function createNamespace(name: string, options: LocationOptions = {}): Promise<void> {
-  await backendFor(options).create(checkNamespaceName(name))
+  checkNamespaceName(name)
+  await withBackend(options, (backend) => backend.create(name))
 }
 
 export async function namespaceExists(name: string, options: LocationOptions = {}): Promise<boolean> {
-  return backendFor(options).exists(checkNamespaceName(name))
+  checkNamespaceName(name)
+  return withBackend(options, (backend) => backend.exists(name))
 }
 
-/** Names of every namespace in the data directory, sorted. */
+/** Names of every namespace in the store, sorted. */
 export async function listNamespaces(options: LocationOptions = {}): Promise<string[]> {
-  return backendFor(options).names()
+  return withBackend(options, (backend) => backend.names())
 }
 
 /**
- * Deletes a namespace and all its keys. It disappears at once and completely (one rename); a process that
- * still has it open keeps working on a private copy that is freed when it closes.
+ * Deletes a namespace and all its keys. It disappears at once and completely; on LMDB a process that still
+ * has it open keeps working on a private copy that is freed when it closes, on Redis such a process gets
+ * NAMESPACE_NOT_FOUND and the keys are freed in chunks after the namespace is gone.
  */
 export async function deleteNamespace(name: string, options: LocationOptions = {}): Promise<void> {
-  await backendFor(options).remove(checkNamespaceName(name))
+  checkNamespaceName(name)
+  await withBackend(options, (backend) => backend.remove(name))
 }

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../../cli/base-command.js'
+import {storeLocation} from '../../cli/namespace.js'
 import {message} from '../../cli/output.js'
 import {createNamespace} from '../../engine/open.js'
 
@@ -16,7 +17,7 @@ export default class NsCreate extends KvCommand<typeof NsCreate> {
 
   async run(): Promise<{name: string; created: true}> {
     const {name} = this.args
-    await createNamespace(name, {dataDir: this.flags['data-dir']})
+    await createNamespace(name, storeLocation(this.flags))
     if (!this.jsonEnabled()) message(`created namespace "${name}"`)
     return {name, created: true}
   }

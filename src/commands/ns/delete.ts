@@ -4,6 +4,7 @@ import {KvCommand, helpText} from '../../cli/base-command.js'
 import {configuredDefaultNamespace} from '../../cli/config.js'
 import {yesFlag} from '../../cli/flags.js'
 import {plural} from '../../cli/format.js'
+import {storeLocation} from '../../cli/namespace.js'
 import {message} from '../../cli/output.js'
 import {confirm, handlingCancel, requireTerminalOr} from '../../cli/prompts.js'
 import {deleteNamespace, openNamespace} from '../../engine/open.js'
@@ -22,7 +23,7 @@ export default class NsDelete extends KvCommand<typeof NsDelete> {
 
   async run(): Promise<{name: string; deleted: boolean; keys: number} | undefined> {
     const {name} = this.args
-    const location = {dataDir: this.flags['data-dir']}
+    const location = storeLocation(this.flags)
     // Opening it first also checks that it exists (exit 1 when not), before anything is asked.
     const namespace = await openNamespace(name, location)
     const {keys} = await namespace.stats().finally(() => namespace.close())

@@ -1,6 +1,6 @@
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {humanBytes} from '../../cli/format.js'
-import {namespaceName} from '../../cli/namespace.js'
+import {namespaceName, storeLocation} from '../../cli/namespace.js'
 import {stdoutIsTerminal, writeLines} from '../../cli/output.js'
 import {writeTable} from '../../cli/table.js'
 import {isKvError} from '../../engine/errors.js'
@@ -14,7 +14,8 @@ export interface NamespaceSummary {
   expiring: number
   /** Expired keys waiting to be reclaimed. */
   expired: number
-  bytesOnDisk: number
+  /** null on a store that cannot tell (Redis). */
+  bytesOnDisk: number | null
   /** Whether commands without -n use this namespace. */
   default: boolean
 }
@@ -30,7 +31,7 @@ export default class NsList extends KvCommand<typeof NsList> {
   static override examples = ['<%= config.bin %> ns list', '<%= config.bin %> ns list --json | jq \'.[] | select(.keys == 0) | .name\'']
 
   async run(): Promise<NamespaceSummary[]> {
-    const location = {dataDir: this.flags['data-dir']}
+    const location = storeLocation(this.flags)
     const names = await listNamespaces(location)
     // Only the names when that is all a script gets: no namespace has to be opened.
     if (!this.jsonEnabled() && !stdoutIsTerminal()) {
@@ -55,7 +56,7 @@ export default class NsList extends KvCommand<typeof NsList> {
       }
     }
     if (!this.jsonEnabled()) {
-      const rows = summaries.map((ns) => [`${ns.default ? '* ' : '  '}${ns.name}`, ns.keys, ns.expiring, humanBytes(ns.bytesOnDisk)])
+      const rows = summaries.map((ns) => [`${ns.default ? '* ' : '  '}${ns.name}`, ns.keys, ns.expiring, ns.bytesOnDisk === null ? '-' : humanBytes(ns.bytesOnDisk)])
       await writeTable(['  Namespace', 'Keys', 'Expiring', 'Size'], rows, [1, 2, 3])
     }
     return summaries

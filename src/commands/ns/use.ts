@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../../cli/base-command.js'
-import {saveDefaultNamespace} from '../../cli/settings.js'
-import {DEFAULT_NAMESPACE} from '../../cli/namespace.js'
+import {saveSetting} from '../../cli/settings.js'
+import {DEFAULT_NAMESPACE, storeLocation} from '../../cli/namespace.js'
 import {message} from '../../cli/output.js'
 import {KvError} from '../../engine/errors.js'
 import {checkNamespaceName} from '../../engine/limits.js'
@@ -22,10 +22,10 @@ export default class NsUse extends KvCommand<typeof NsUse> {
   async run(): Promise<{defaultNamespace: string}> {
     const name = checkNamespaceName(this.args.name)
     // "default" comes into being on its first write, so it may be chosen before it exists.
-    if (name !== DEFAULT_NAMESPACE && !(await namespaceExists(name, {dataDir: this.flags['data-dir']}))) {
+    if (name !== DEFAULT_NAMESPACE && !(await namespaceExists(name, storeLocation(this.flags)))) {
       throw new KvError('NAMESPACE_NOT_FOUND', `namespace "${name}" not found: create it first with kv ns create ${name}`)
     }
-    const file = await saveDefaultNamespace(name)
+    const file = await saveSetting('defaultNamespace', name)
     if (!this.jsonEnabled()) message(`commands now use namespace "${name}" by default (saved in ${file})`)
     return {defaultNamespace: name}
   }

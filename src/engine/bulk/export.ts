@@ -18,19 +18,20 @@ const FLUSH_CHARS = 64 * 1024
 /**
  * The Workers KV bulk record for one entry: the value as text when it is valid UTF-8, else base64 with
  * `"base64": true`; `expiration` in seconds since the epoch, fractional when the expiry is not on a whole
- * second, so an import reproduces it to the millisecond.
+ * second, so an import reproduces it to the millisecond; `metadata` as stored, when the key has any.
  */
-export function bulkRecord({name, value, expiresAt}: EntryWithName): string {
+export function bulkRecord({name, value, expiresAt, metadata}: EntryWithName): string {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
   const text = isUtf8(bytes)
   let record = `{"key":${JSON.stringify(name)},"value":${JSON.stringify(bytes.toString(text ? 'utf8' : 'base64'))}`
   if (!text) record += ',"base64":true'
   if (expiresAt !== null) record += `,"expiration":${expiresAt / 1000}`
+  if (metadata !== null) record += `,"metadata":${JSON.stringify(metadata)}`
   return `${record}}`
 }
 
 /**
- * Writes every live key (under `prefix`) in byte order from one snapshot to `out`, waiting for the stream
+ * Writes every live key (under `prefix`) in byte order to `out` (from one snapshot on LMDB), waiting for the stream
  * to drain when it is full: memory stays bounded whatever the size of the namespace. Returns the number of
  * records written.
  */
@@ -51,7 +52,7 @@ export async function exportBulk(namespace: Namespace, out: Writable, options: E
     if (failure) throw failure
   }
   try {
-    for (const entry of namespace.entries({prefix: options.prefix})) {
+    for await (const entry of namespace.entries({prefix: options.prefix})) {
       if (json) pending += count === 0 ? `\n${bulkRecord(entry)}` : `,\n${bulkRecord(entry)}`
       else pending += `${bulkRecord(entry)}\n`
       count++

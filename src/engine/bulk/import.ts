@@ -1,5 +1,4 @@
-import {KvError} from '../errors.js'
-import type {Namespace} from '../namespace.js'
+import type {Namespace, PutRecord} from '../namespace.js'
 import {parseBulk, recordLocation, type BulkFormat} from './parse.js'
 import {RecordChecker} from './records.js'
 
@@ -8,7 +7,7 @@ export interface ImportOptions {
   format?: BulkFormat
   /** Milliseconds since the epoch, to decide which absolute expirations have passed (default Date.now()). */
   now?: number
-  /** Told once about each kind of field that is ignored (metadata, unknown fields). */
+  /** Told once about each kind of field that is ignored (unknown fields). */
   onWarning?: (message: string) => void
   /** Called after each chunk of input with the records read so far. */
   onProgress?: (records: number) => void | Promise<void>
@@ -22,33 +21,27 @@ export interface ImportResult {
 }
 
 /**
- * Imports a Workers KV bulk file (JSON array or NDJSON) as one transaction: every record is validated and
- * written, or, at the first bad record, nothing is. The input streams through, so its size is not bounded
- * by memory; the namespace's write lock is held until the input ends.
+ * Imports a Workers KV bulk file (JSON array or NDJSON): every record is validated and written, or, at the
+ * first bad record, nothing is (the store's all-or-nothing `writeAll`). The input streams through, so its
+ * size is not bounded by memory.
  */
 export async function importBulk(namespace: Namespace, source: AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<ImportResult> {
   const checker = new RecordChecker(options.now ?? Date.now(), options.onWarning ?? (() => {}))
-  return namespace.batch(async (batch) => {
-    let imported = 0
-    let skipped = 0
+  const result: ImportResult = {imported: 0, skipped: 0}
+  async function* puts(): AsyncGenerator<PutRecord[]> {
     for await (const records of parseBulk(source, options.format)) {
+      const chunk: PutRecord[] = []
       for (const record of records) {
         const put = checker.check(record)
-        if (put === null) {
-          skipped++
-          continue
-        }
-        try {
-          batch.put(put.key, put.value, put.options)
-        } catch (error) {
-          // The key and value limits are checked by the put itself: say which record broke them.
-          if (error instanceof KvError) throw new KvError(error.code, `${recordLocation(record)}: ${error.message}`)
-          throw error
-        }
-        imported++
+        if (put === null) result.skipped++
+        // The key and value limits are checked by the put itself: it names the record when one is broken.
+        else chunk.push({...put, source: recordLocation(record)})
       }
-      await options.onProgress?.(imported + skipped)
+      result.imported += chunk.length
+      yield chunk
+      await options.onProgress?.(result.imported + result.skipped)
     }
-    return {imported, skipped}
-  })
+  }
+  await namespace.putAll(puts())
+  return result
 }

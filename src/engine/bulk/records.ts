@@ -1,5 +1,5 @@
 import {KvError, type KvErrorCode} from '../errors.js'
-import {checkExpiration, MAX_TTL_SECONDS} from '../limits.js'
+import {checkExpiration, encodeMetadata, MAX_TTL_SECONDS} from '../limits.js'
 import type {PutOptions} from '../namespace.js'
 import {recordLocation, type ParsedRecord} from './parse.js'
 
@@ -21,10 +21,9 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**
  * Checks records one by one and turns them into puts. Problems a record can have are errors naming the
- * record; fields kv does not store (metadata, unknown fields) are reported once through `warn`.
+ * record; fields kv does not know are reported once through `warn`.
  */
 export class RecordChecker {
-  private warnedMetadata = false
   private warnedUnknown = false
 
   constructor(
@@ -47,12 +46,7 @@ export class RecordChecker {
         this.warn(`${recordLocation(record)}: ignoring unknown field ${JSON.stringify(field)} (and any others like it)`)
       }
     }
-    if (fields.metadata !== undefined && !this.warnedMetadata) {
-      this.warnedMetadata = true
-      this.warn(`${recordLocation(record)}: metadata is not stored by kv; ignoring it in every record`)
-    }
-
-    const {key, value, base64, expiration, expiration_ttl: ttl} = fields
+    const {key, value, base64, expiration, expiration_ttl: ttl, metadata} = fields
     if (key === undefined) throw recordError(record, 'KEY_INVALID', 'has no "key"')
     if (typeof key !== 'string') throw recordError(record, 'KEY_INVALID', `"key" must be a string, got ${describeJson(key)}`)
     if (value === undefined) throw recordError(record, 'VALUE_INVALID', 'has no "value"')
@@ -75,11 +69,16 @@ export class RecordChecker {
       if ((ttl === undefined || ttl === null) && (expiration as number) * 1000 <= this.now) return null
     }
 
-    return {
-      key,
-      value: base64 === true ? decodeBase64(value, record) : value,
-      options: ttl != null ? {expiresIn: ttl as number} : expiration != null ? {expiration: expiration as number} : NO_EXPIRY,
+    let options = ttl != null ? {expiresIn: ttl as number} : expiration != null ? {expiration: expiration as number} : NO_EXPIRY
+    if (metadata !== undefined && metadata !== null) {
+      try {
+        encodeMetadata(metadata)
+      } catch (error) {
+        throw recordError(record, (error as KvError).code, (error as Error).message)
+      }
+      options = {...options, metadata}
     }
+    return {key, value: base64 === true ? decodeBase64(value, record) : value, options}
   }
 }
 

@@ -1,9 +1,4 @@
-import type {ScanRange, Store, StoredEntry, StoredKey, StoredValue, StoreSnapshot, StoreStats, StoreTransaction, StoreView, WriteOp} from './store.js'
-
-const emptyView: StoreView = {
-  get: () => undefined,
-  entries: (): Iterable<StoredEntry> => [],
-}
+import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from './store.js'
 
 function cannotStore(): never {
   throw new Error('EmptyStore cannot store values')
@@ -14,28 +9,38 @@ function cannotStore(): never {
  * and deletes have nothing to do. Anything that would store data has to open the real namespace.
  */
 export class EmptyStore implements Store {
-  async read(_key: Uint8Array): Promise<StoredValue | undefined> {
+  async get(): Promise<StoredEntry | undefined> {
     return undefined
   }
 
-  async write(ops: WriteOp[]): Promise<void> {
+  async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
+    return keys.map(() => undefined)
+  }
+
+  async write(ops: readonly WriteOp[]): Promise<WriteResult> {
     if (ops.some((op) => op.type === 'put')) cannotStore()
+    // Nothing is live here: a precondition that needs a live entry fails.
+    const failed = ops.findIndex((op) => op.if !== undefined && !('absent' in op.if))
+    return failed === -1 ? {applied: true, wasLive: ops.map(() => false)} : {applied: false, failed}
   }
 
-  async update<T>(body: (txn: StoreTransaction) => T): Promise<Awaited<T>> {
-    return (await body({...emptyView, put: cannotStore, delete: () => {}})) as Awaited<T>
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>): Promise<{deletedLive: number}> {
+    for await (const ops of chunks) if (ops.some((op) => op.type === 'put')) cannotStore()
+    return {deletedLive: 0}
   }
 
-  snapshot(): StoreSnapshot {
-    return {...emptyView, close: () => {}}
-  }
-
-  async stats(): Promise<StoreStats> {
-    return {entries: 0, withExpiry: 0, expired: 0, bytesOnDisk: 0}
+  async deleteRange(_range: KeyRange): Promise<number> {
+    return 0
   }
 
   async scan(_range: ScanRange): Promise<StoredKey[]> {
     return []
+  }
+
+  async *entries(_range: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {}
+
+  async stats(): Promise<StoreStats> {
+    return {entries: 0, withExpiry: 0, expired: 0, bytesOnDisk: 0}
   }
 
   async reclaimExpired(): Promise<number> {

@@ -1,51 +1,67 @@
 /**
- * What the engine needs from storage. Keys and values are bytes; times are milliseconds since the epoch.
- * The store keeps each key's expiry time and an index by time, but never decides what "now" is or whether
- * a key is live: that is the engine's job, so every backend gets the same semantics.
+ * The store contract: all the engine needs from storage, and all it may assume. LMDB (store/lmdb/) and
+ * Redis (store/redis/) implement it, and test/contract/ runs the same engine tests on each.
+ *
+ * - Keys, values and versions are bytes; times are milliseconds since the epoch.
+ * - A store never decides what "now" is: the engine passes `now`, and a store compares expiry times with it
+ *   only where the contract says so (preconditions, reclaiming, counting expired keys). Whether a key is
+ *   live, what a list returns and every limit are the engine's business.
+ * - Every method is asynchronous and takes whole requests, so a store may be remote: nothing here assumes
+ *   reads inside an open write transaction.
  */
-export interface StoredValue {
+
+/** An entry as stored: live or expired (the engine decides). */
+export interface StoredEntry {
   value: Uint8Array
-  /** When the key expires (ms since the epoch), or null when it never does. */
+  /** When the key expires, or null when it never does. */
   expiresAt: number | null
+  /** The entry's metadata as JSON text, or null. */
+  metadata: string | null
+  /** Stamped by the store on every write of the key (VERSION_BYTES): what a conditional write compares. */
+  version: Uint8Array
 }
 
+/** What a put writes; the store stamps a new version. */
+export type NewEntry = Omit<StoredEntry, 'version'>
+
+export interface KeyedEntry extends StoredEntry {
+  key: Uint8Array
+}
+
+/** A key as a list sees it: no value, no version. */
 export interface StoredKey {
   key: Uint8Array
   expiresAt: number | null
+  metadata: string | null
 }
 
-export interface StoredEntry extends StoredValue {
-  key: Uint8Array
-}
+/**
+ * A write's precondition, checked against the entry stored at that moment: `absent` holds when there is no
+ * entry or it expired at or before `now`; `version` holds when a live entry has exactly that version.
+ */
+export type Precondition = {absent: true} | {version: Uint8Array}
 
 export type WriteOp =
-  | {type: 'put'; key: Uint8Array; value: Uint8Array; expiresAt: number | null}
-  | {type: 'delete'; key: Uint8Array}
+  | {type: 'put'; key: Uint8Array; entry: NewEntry; if?: Precondition}
+  | {type: 'delete'; key: Uint8Array; if?: Precondition}
+  /** Writes nothing: makes the write depend on a key it does not change (what an optimistic batch read). */
+  | {type: 'check'; key: Uint8Array; if: Precondition}
 
-export interface ScanRange {
-  /** First key to return (inclusive). */
+export type WriteResult =
+  /** Every op was applied. `wasLive[i]`: op i found a live entry (at `now`) under its key (after the ops before it). */
+  | {applied: true; wasLive: boolean[]}
+  /** A precondition did not hold (the first such op's index): nothing was written. */
+  | {applied: false; failed: number}
+
+export interface KeyRange {
+  /** First key (inclusive). */
   start: Uint8Array
   /** Key to stop before (exclusive); none means the end of the namespace. */
   end?: Uint8Array
+}
+
+export interface ScanRange extends KeyRange {
   limit: number
-}
-
-/** Reads from one consistent view: a snapshot, or a write transaction (which sees its own writes). */
-export interface StoreView {
-  get(key: Uint8Array): StoredValue | undefined
-  /** Entries in byte order within the range (`limit` optional), expired or not, read lazily. */
-  entries(range: Omit<ScanRange, 'limit'> & {limit?: number}): Iterable<StoredEntry>
-}
-
-/** A write transaction: everything in it is committed together, or nothing is when its body throws. */
-export interface StoreTransaction extends StoreView {
-  put(key: Uint8Array, value: Uint8Array, expiresAt: number | null): void
-  delete(key: Uint8Array): void
-}
-
-/** A read snapshot held open until `close`, e.g. for an export that streams while others write. */
-export interface StoreSnapshot extends StoreView {
-  close(): void
 }
 
 export interface StoreStats {
@@ -55,41 +71,50 @@ export interface StoreStats {
   withExpiry: number
   /** Stored keys whose expiry time is at or before `now`, waiting to be reclaimed. */
   expired: number
-  /** Size of the namespace's files on disk. */
-  bytesOnDisk: number
+  /** Bytes the namespace takes on disk (LMDB), or null where the store cannot tell. */
+  bytesOnDisk: number | null
 }
 
 export interface Store {
-  read(key: Uint8Array): Promise<StoredValue | undefined>
+  /** The entry stored under `key`, live or expired. One lookup. */
+  get(key: Uint8Array): Promise<StoredEntry | undefined>
+  /** Several entries, all from one consistent view of the namespace. */
+  getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]>
   /**
-   * Applies every op in one atomic transaction, then, in the same transaction, removes up to
-   * `reclaim.max` keys whose expiry time is at or before `reclaim.now`.
+   * Applies `ops` in order, atomically, when every precondition holds (all checked against the entries as
+   * they were before this write, before anything is written), then removes up to `reclaim` keys whose expiry
+   * time is at or before `now`. Meant for small op lists: a remote store runs it as one server-side step.
    */
-  write(ops: WriteOp[], reclaim?: {now: number; max: number}): Promise<void>
-  /** Keys in byte order within the range, expired or not, from one consistent snapshot. */
+  write(ops: readonly WriteOp[], options: {now: number; reclaim: number}): Promise<WriteResult>
+  /**
+   * Applies any number of unconditional ops, read from `chunks` as they come (an import of millions of
+   * records): all of them, or none when `chunks` throws or the process dies before the end. Later ops win
+   * over earlier ones for the same key. Returns how many deletes removed a live entry (live at `now`).
+   */
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number}): Promise<{deletedLive: number}>
+  /**
+   * Deletes every key within the range; returns how many were live at `now`. LMDB deletes them in one
+   * transaction; a remote store in chunks that are each atomic (the README states this difference).
+   */
+  deleteRange(range: KeyRange, now: number): Promise<number>
+  /** Keys within the range in byte order, expired or not, from one consistent view. */
   scan(range: ScanRange): Promise<StoredKey[]>
   /**
-   * Runs `body` in one write transaction, holding the namespace's write lock until it settles (it may be
-   * async, e.g. to stream an import). When it throws or rejects, nothing it wrote is kept. Then, in the
-   * same transaction, reclaims like `write`.
+   * Every entry within the range in byte order, expired or not, a batch at a time. LMDB reads all of it from
+   * one snapshot; a remote store reads each batch atomically (the README states this difference).
    */
-  update<T>(
-    body: (txn: StoreTransaction) => T,
-    reclaim?: {now: number; max: number},
-    /** `rerunnable`: running the body twice has the effect of running it once (deletes), so it may run again after a transient failure. */
-    options?: {rerunnable?: boolean},
-  ): Promise<Awaited<T>>
-  /** A consistent read view that stays open (and pins its pages) until closed. */
-  snapshot(): StoreSnapshot
-  /** Counts that cost O(1) plus O(expired keys), whatever the namespace's size. */
+  entries(range: KeyRange): AsyncIterable<KeyedEntry[]>
+  /** Counts in time that does not grow with the namespace (only with its expired keys). */
   stats(now: number): Promise<StoreStats>
   /** Removes up to `max` keys whose expiry time is at or before `now`; returns how many went. */
   reclaimExpired(now: number, max: number): Promise<number>
   close(): Promise<void>
 }
 
-/** Where namespaces live: creates, finds and opens them. */
+/** Where namespaces live: creates, finds, opens and removes them. */
 export interface StoreBackend {
+  /** How the user names this place in messages (a directory, or a server URL without its password). */
+  readonly description: string
   exists(name: string): Promise<boolean>
   /** Creates an empty namespace; fails with NAMESPACE_EXISTS when it is already there. */
   create(name: string): Promise<void>
@@ -98,8 +123,10 @@ export interface StoreBackend {
   /** Names of every namespace, sorted. */
   names(): Promise<string[]>
   /**
-   * Removes a namespace atomically: it is moved out of sight in one rename, then its files are removed.
-   * A process that still has it open keeps a private, unreachable copy until it closes.
+   * Removes a namespace: it disappears at once (no open or list finds it), then its data is freed. A process
+   * that still has it open sees NAMESPACE_NOT_FOUND (Redis) or a private copy until it closes (LMDB).
    */
   remove(name: string): Promise<void>
+  /** Releases what the backend holds (connections); namespaces opened from it must be closed first. */
+  close(): Promise<void>
 }

@@ -1,0 +1,91 @@
+import {open, type Database, type RootDatabase} from 'lmdb'
+
+import {formatTooNew} from '../errors.js'
+import {encodeRecord} from '../record.js'
+import type {WriteBaseGuard} from './files.js'
+
+/**
+ * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
+ * are fixed here. `noSubdir` is explicit because lmdb-js would otherwise guess it from a dot in the path;
+ * `overlappingSync: false` makes a resolved write durable, which is what a finished CLI command promises.
+ * No `useWritemap`: it would grow the data file sparsely and write through the mapping, so a full disk would
+ * kill the process with SIGBUS instead of failing the commit (exit 4). The price is that a transaction's dirty
+ * pages live on the heap until LMDB spills them, so a multi-million-record import holds a few hundred MiB.
+ */
+const ENV_OPTIONS = {noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 8} as const
+const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
+
+export type Bytes = Database<Uint8Array, Uint8Array>
+
+/**
+ * Storage format 2 (this kv): one record per key (store/record.ts) and an index by expiry time.
+ * Format 1 (kv 0.1.0) kept values and expiry times in two databases; it is upgraded on open.
+ */
+export const FORMAT = 2
+const FORMAT_KEY = Buffer.from('format')
+
+export interface Environment {
+  root: RootDatabase
+  /** key -> record (header, metadata, value) */
+  records: Bytes
+  /** expiry time (8 bytes, big-endian ms) ++ key -> empty; ordered by time, so reclaiming reads only what has expired */
+  expiryIndex: Bytes
+  /** "format" -> the storage format, as decimal text */
+  meta: Bytes
+  close(): Promise<void>
+}
+
+export function openEnvironment(directory: string): Environment {
+  const root = open({path: directory, ...ENV_OPTIONS})
+  return {
+    root,
+    records: root.openDB({name: 'records', ...DB_OPTIONS}),
+    expiryIndex: root.openDB({name: 'expiry-index', ...DB_OPTIONS}),
+    meta: root.openDB({name: 'kv-meta', ...DB_OPTIONS}),
+    close: () => root.close(),
+  }
+}
+
+/** The format a namespace is stored in; a namespace without one was written by kv 0.1.0 (format 1). */
+function storedFormat(env: Environment): number {
+  const text = env.meta.get(FORMAT_KEY)
+  return text === undefined ? 1 : Number(Buffer.from(text).toString('latin1'))
+}
+
+/** Marks a namespace being created by this kv with the format it writes. */
+export function writeFormat(env: Environment): void {
+  env.root.transactionSync(() => env.meta.putSync(FORMAT_KEY, Buffer.from(String(FORMAT))))
+}
+
+/**
+ * Makes sure the namespace is in this kv's format: a newer one is refused, an older one upgraded in one
+ * write transaction (all of it or, if anything fails or the process dies, none of it). Another process
+ * opening at the same moment waits for the write lock, then finds the work done.
+ */
+export function ensureFormat(name: string, env: Environment, guard: WriteBaseGuard): void {
+  const found = storedFormat(env)
+  if (found === FORMAT) return
+  if (found > FORMAT || !Number.isInteger(found)) throw formatTooNew(name, found, FORMAT)
+  env.root.transactionSync(() => {
+    guard.check(env.root.getWriteTxnId())
+    if (storedFormat(env) === FORMAT) return
+    upgradeFromFormat1(env)
+    env.meta.putSync(FORMAT_KEY, Buffer.from(String(FORMAT)))
+  })
+}
+
+/**
+ * Format 1 -> 2: each value and its expiry time (from the `expiries` database) become one record; the expiry
+ * index keeps its layout. Keys are read in order, so records are appended (no tree search).
+ */
+function upgradeFromFormat1(env: Environment): void {
+  const values: Bytes = env.root.openDB({name: 'values', ...DB_OPTIONS})
+  const expiries: Bytes = env.root.openDB({name: 'expiries', ...DB_OPTIONS})
+  for (const {key, value} of values.getRange({})) {
+    const time = expiries.get(key)
+    const expiresAt = time === undefined ? null : Buffer.from(time).readUInt32BE(0) * 2 ** 32 + Buffer.from(time).readUInt32BE(4)
+    env.records.putSync(key, encodeRecord({value, expiresAt, metadata: null}), {append: true})
+  }
+  values.dropSync()
+  expiries.dropSync()
+}

@@ -1,0 +1,140 @@
+import {readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {decodeKey, decodeRecord} from '../record.js'
+import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import type {Bytes, Environment} from './environment.js'
+import {causedBy, storageCall} from './errors.js'
+import type {WriteBaseGuard} from './files.js'
+import type {ProcessGate} from './gate.js'
+import {encodeTime, LmdbWriter} from './writes.js'
+
+/** Entries an export reads per batch: enough to keep the per-batch cost small, few enough to stay bounded. */
+const ENTRIES_PER_BATCH = 256
+
+/** One namespace: one LMDB environment (store/lmdb/environment.ts), read here, written by LmdbWriter. */
+export class LmdbStore implements Store {
+  private readonly writer: LmdbWriter
+
+  constructor(
+    private readonly name: string,
+    private readonly directory: string,
+    private readonly env: Environment,
+    private readonly guard: WriteBaseGuard,
+    private readonly gate: ProcessGate,
+  ) {
+    this.writer = new LmdbWriter(name, env, guard, gate)
+  }
+
+  /** Run once on open: see WriteBaseGuard. */
+  repairWriteBase(): Promise<void> {
+    return this.writer.repairWriteBase()
+  }
+
+  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    if (this.gate.pending) await this.gate.pending.catch(() => {})
+    return this.reading(() => {
+      const record = this.env.records.get(key)
+      return record === undefined ? undefined : decodeRecord(record)
+    })
+  }
+
+  async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
+    if (this.gate.pending) await this.gate.pending.catch(() => {})
+    // Reads made in one event turn share lmdb-js's read snapshot.
+    return this.reading(() =>
+      keys.map((key) => {
+        const record = this.env.records.get(key)
+        return record === undefined ? undefined : decodeRecord(record)
+      }),
+    )
+  }
+
+  write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+    return this.writer.write(ops, now, reclaim)
+  }
+
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now}: {now: number}): Promise<{deletedLive: number}> {
+    return this.writer.writeAll(chunks, now)
+  }
+
+  deleteRange(range: KeyRange, now: number): Promise<number> {
+    return this.writer.deleteRange(range, now)
+  }
+
+  async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
+    if (this.gate.pending) await this.gate.pending.catch(() => {})
+    return this.reading(() => Array.from(this.env.records.getRange({start, end, limit}), ({key, value}) => decodeKey(key, value)))
+  }
+
+  async *entries({start, end}: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {
+    await this.gate.enter()
+    try {
+      const transaction = storageCall(this.name, () => this.env.root.useReadTransaction())
+      try {
+        let batch: KeyedEntry[] = []
+        for (const {key, value} of storageCall(this.name, () => this.env.records.getRange({start, end, transaction}))) {
+          batch.push({key, ...decodeRecord(value)})
+          if (batch.length === ENTRIES_PER_BATCH) {
+            yield batch
+            batch = []
+          }
+        }
+        if (batch.length > 0) yield batch
+      } finally {
+        transaction.done()
+      }
+    } finally {
+      this.gate.leave()
+    }
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    if (this.gate.pending) await this.gate.pending.catch(() => {})
+    return storageCall(this.name, () => ({
+      entries: entryCount(this.env.records),
+      withExpiry: entryCount(this.env.expiryIndex),
+      expired: this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)}),
+      bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
+    }))
+  }
+
+  reclaimExpired(now: number, max: number): Promise<number> {
+    return this.writer.reclaimExpired(now, max)
+  }
+
+  async close(): Promise<void> {
+    await storageCall(this.name, async () => {
+      await this.env.close()
+      this.guard.close()
+    })
+  }
+
+  /**
+   * A read, as a storage call. lmdb-js 3.5.6 now and then failed a read when several processes started on one
+   * namespace at the same moment ("No transaction to renew"; see the two LMDB bugs in the README): a read can
+   * safely run again, so it gets two more tries with a fresh read transaction.
+   */
+  private reading<R>(read: () => R): R {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return storageCall(this.name, read)
+      } catch (error) {
+        if (attempt >= TRANSIENT_TRIES || !causedBy(error, (cause) => TRANSIENT_FAILURE.test(cause.message))) throw error
+        try {
+          this.env.root.resetReadTxn()
+        } catch {
+          // Nothing to reset: the next try starts its own.
+        }
+      }
+    }
+  }
+}
+
+const TRANSIENT_TRIES = 3
+const TRANSIENT_FAILURE = /No transaction to renew|No current read transaction|MDB_BAD_TXN|MDB_PROBLEM|has failed\/finished/
+
+/** lmdb-js types `getStats()` as `{}`; it returns LMDB's MDB_stat, whose `entryCount` is O(1). */
+export function entryCount(db: Bytes): number {
+  return (db.getStats() as {entryCount: number}).entryCount
+}

@@ -1,0 +1,277 @@
+import {encodeRecord, recordExpiry, recordVersion, sameVersion} from '../record.js'
+import {successor} from '../../key-range.js'
+import type {KeyRange, NewEntry, WriteOp, WriteResult} from '../store.js'
+import type {Environment} from './environment.js'
+import {causedBy, storageCall, storageFailure} from './errors.js'
+import {StaleWriteBase, type WriteBaseGuard} from './files.js'
+import type {ProcessGate} from './gate.js'
+
+/** A write request waiting for the transaction it will run in. */
+interface Request {
+  ops: readonly WriteOp[]
+  now: number
+  result?: WriteResult
+}
+
+interface Group {
+  requests: Request[]
+  reclaim: {now: number; max: number} | undefined
+  done: Promise<void>
+}
+
+/** A stale start is set right by the first try, so a second one should never be stale; the third is a margin. */
+const STALE_BASE_TRIES = 3
+const EMPTY = new Uint8Array(0)
+const APPEND = {append: true} as const
+const RANGE_CHUNK = 1000
+
+/**
+ * Everything that writes to one LMDB environment: the requests of `Store.write`, batched into lmdb-js's
+ * write transactions; long writes (`writeAll`) in one synchronous transaction held across awaits; and the
+ * expiry index kept in step with the records in both.
+ */
+export class LmdbWriter {
+  /** The group whose transaction has not started yet: writes made meanwhile join it. */
+  private queued: Group | undefined
+  private reclaimedInTxn = -1
+
+  constructor(
+    private readonly name: string,
+    private readonly env: Environment,
+    private readonly guard: WriteBaseGuard,
+    private readonly gate: ProcessGate,
+  ) {}
+
+  /**
+   * Writes made while an earlier one waits for lmdb-js to start its transaction join that one: an app making
+   * many separate puts pays for one transaction callback and one commit, not one each. Each request is
+   * checked and applied on its own inside it, so a failed precondition skips only its own ops.
+   */
+  async write(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
+    const request: Request = {ops, now}
+    let group = this.queued
+    if (group === undefined) {
+      group = {requests: [request], reclaim: {now, max: reclaim}, done: Promise.resolve()}
+      this.queued = group
+      const started = group
+      group.done = this.gate.share(() => this.commit(started))
+    } else {
+      group.requests.push(request)
+      group.reclaim = {now, max: Math.max(reclaim, group.reclaim?.max ?? 0)}
+    }
+    await group.done
+    return request.result!
+  }
+
+  private commit(group: Group): Promise<void> {
+    return this.inBatchedTransaction(
+      () => {
+        for (const request of group.requests) request.result = this.apply(request.ops, request.now)
+        // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
+        // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once a
+        // reclaim removed something (which makes the transaction commit).
+        const txnId = this.env.root.getWriteTxnId()
+        if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaim(group.reclaim.now, group.reclaim.max) > 0) {
+          this.reclaimedInTxn = txnId
+        }
+      },
+      // From here on, new writes start the next group.
+      () => {
+        if (this.queued === group) this.queued = undefined
+      },
+    )
+  }
+
+  /**
+   * Applies every op of `chunks` in one synchronous write transaction that stays open while the chunks
+   * arrive: committed once they end, aborted (nothing kept) when they throw. Keys that come after every
+   * stored key (a sorted import into a new range) are appended, which skips LMDB's tree search.
+   */
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, now: number): Promise<{deletedLive: number}> {
+    return this.gate.exclusive(() =>
+      this.inTransactionSync(async () => {
+        let deletedLive = 0
+        let last: Uint8Array | null | undefined
+        for await (const ops of chunks) {
+          for (const op of ops) {
+            if (op.type === 'check') continue
+            if (op.type === 'delete') {
+              if (this.remove(op.key, now)) deletedLive++
+              continue
+            }
+            if (last === undefined) last = this.lastKey()
+            if (last === null || Buffer.compare(op.key, last) > 0) {
+              // Nothing is stored under a key past the last one: no old expiry to clear.
+              this.env.records.putSync(op.key, encodeRecord(op.entry), APPEND)
+              this.indexExpiry(op.key, op.entry.expiresAt)
+              last = op.key
+            } else {
+              this.put(op.key, op.entry, now)
+            }
+          }
+        }
+        this.reclaim(now, RECLAIM_IN_LONG_WRITE)
+        return {deletedLive}
+      }),
+    )
+  }
+
+  /** Deletes every key in the range in one write transaction; returns how many were live. */
+  deleteRange({start, end}: KeyRange, now: number): Promise<number> {
+    return this.gate.share(() =>
+      this.inTransactionSync(() => {
+        let deleted = 0
+        let from = start
+        // Collect a chunk before deleting it: LMDB cursors must not see the tree change under them.
+        for (;;) {
+          const chunk = Array.from(this.env.records.getKeys({start: from, end, limit: RANGE_CHUNK}))
+          for (const key of chunk) if (this.remove(key, now)) deleted++
+          if (chunk.length < RANGE_CHUNK) return deleted
+          from = successor(chunk[chunk.length - 1])
+        }
+      }),
+    )
+  }
+
+  /** Removes up to `max` expired keys in a transaction of their own. */
+  reclaimExpired(now: number, max: number): Promise<number> {
+    return this.gate.share(() => this.inBatchedTransaction(() => this.reclaim(now, max)))
+  }
+
+  /** Sets right what the LMDB bug that WriteBaseGuard works around may have left in the lock file. */
+  async repairWriteBase(): Promise<void> {
+    await this.gate.share(() => this.inTransactionSync(() => undefined))
+  }
+
+  /** One request inside a write transaction: preconditions against the entries as they were, then the ops. */
+  private apply(ops: readonly WriteOp[], now: number): WriteResult {
+    for (const [index, op] of ops.entries()) {
+      if (op.if === undefined) continue
+      const stored = this.env.records.getBinaryFast(op.key)
+      const live = stored !== undefined && isLive(stored, now)
+      const holds = 'absent' in op.if ? !live : live && sameVersion(recordVersion(stored!), op.if.version)
+      if (!holds) return {applied: false, failed: index}
+    }
+    const wasLive = ops.map((op) => {
+      if (op.type === 'put') return this.put(op.key, op.entry, now)
+      if (op.type === 'delete') return this.remove(op.key, now)
+      const stored = this.env.records.getBinaryFast(op.key)
+      return stored !== undefined && isLive(stored, now)
+    })
+    return {applied: true, wasLive}
+  }
+
+  /** Returns whether a live entry was replaced. */
+  private put(key: Uint8Array, entry: NewEntry, now: number): boolean {
+    const wasLive = this.clearExpiry(key, now)
+    this.env.records.putSync(key, encodeRecord(entry))
+    this.indexExpiry(key, entry.expiresAt)
+    return wasLive
+  }
+
+  /** Returns whether a live entry was removed. */
+  private remove(key: Uint8Array, now: number): boolean {
+    const wasLive = this.clearExpiry(key, now)
+    this.env.records.removeSync(key)
+    return wasLive
+  }
+
+  /** Drops the key's entry from the expiry index; returns whether it held a live entry (at `now`). */
+  private clearExpiry(key: Uint8Array, now: number): boolean {
+    const stored = this.env.records.getBinaryFast(key)
+    if (stored === undefined) return false
+    const expiresAt = recordExpiry(stored)
+    if (expiresAt === null) return true
+    this.env.expiryIndex.removeSync(indexKey(expiresAt, key))
+    return expiresAt > now
+  }
+
+  private indexExpiry(key: Uint8Array, expiresAt: number | null): void {
+    if (expiresAt !== null) this.env.expiryIndex.putSync(indexKey(expiresAt, key), EMPTY)
+  }
+
+  private reclaim(now: number, max: number): number {
+    // Index keys sort by time first, so everything before `now + 1` has expired.
+    const due = Array.from(this.env.expiryIndex.getKeys({end: encodeTime(now + 1), limit: max}))
+    for (const key of due) {
+      this.env.records.removeSync(key.subarray(TIME_BYTES))
+      this.env.expiryIndex.removeSync(key)
+    }
+    return due.length
+  }
+
+  /** The greatest stored key, or null when there is none. */
+  private lastKey(): Uint8Array | null {
+    for (const key of this.env.records.getKeys({reverse: true, limit: 1})) return key
+    return null
+  }
+
+  /**
+   * Runs `work` in one of lmdb-js's batched write transactions, after `onStart`. A callback that throws hangs
+   * lmdb-js 3.5 (and the process's exit), so nothing may escape it: a failure is handed back and thrown here.
+   */
+  private async inBatchedTransaction<T>(work: () => T, onStart?: () => void): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await storageCall(this.name, () =>
+        this.env.root.transaction((): {done: T} | {failed: unknown} => {
+          onStart?.()
+          try {
+            this.guard.check(this.env.root.getWriteTxnId())
+            return {done: work()}
+          } catch (failed) {
+            return {failed}
+          }
+        }),
+      )
+      if ('done' in outcome) return outcome.done
+      if (!(outcome.failed instanceof StaleWriteBase) || attempt >= STALE_BASE_TRIES) throw storageFailure(this.name, outcome.failed)
+    }
+  }
+
+  /**
+   * Runs `body` in a synchronous write transaction (which, unlike the batched ones, aborts cleanly when its
+   * body throws or its promise rejects).
+   */
+  private async inTransactionSync<T>(body: () => T): Promise<Awaited<T>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await storageCall(this.name, () =>
+          this.env.root.transactionSync(() => {
+            this.guard.check(this.env.root.getWriteTxnId())
+            return body()
+          }),
+        )) as Awaited<T>
+      } catch (error) {
+        if (!causedBy(error, (cause) => cause instanceof StaleWriteBase) || attempt >= STALE_BASE_TRIES) throw error
+      }
+    }
+  }
+}
+
+/** Expired keys a long write reclaims at its end (the usual per-write batch). */
+const RECLAIM_IN_LONG_WRITE = 64
+
+function isLive(record: Uint8Array, now: number): boolean {
+  const expiresAt = recordExpiry(record)
+  return expiresAt === null || expiresAt > now
+}
+
+export const TIME_BYTES = 8
+
+/** Big-endian so that byte order is time order. */
+export function encodeTime(ms: number): Uint8Array {
+  const bytes = new Uint8Array(TIME_BYTES)
+  const view = new DataView(bytes.buffer)
+  view.setUint32(0, Math.floor(ms / 2 ** 32))
+  view.setUint32(4, ms >>> 0)
+  return bytes
+}
+
+/** The expiry index's key for a key that expires at `expiresAt`. */
+export function indexKey(expiresAt: number, key: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(TIME_BYTES + key.length)
+  joined.set(encodeTime(expiresAt))
+  joined.set(key, TIME_BYTES)
+  return joined
+}
+

@@ -1,0 +1,92 @@
+import type {NewEntry, StoredEntry, StoredKey} from './store.js'
+
+/**
+ * The bytes one key is stored as, by every store (storage format 2): a fixed header, the metadata, then the
+ * value, so a get is one lookup and a list reads only the head of each record.
+ *
+ *   offset 0      flags: bit 0 the key expires, bit 1 it has metadata
+ *   offset 1..8   version: changes with every write of the key (what conditional writes compare)
+ *   offset 9..16  expiry time, big-endian milliseconds since the epoch (zero when it never expires)
+ *   offset 17..18 metadata length, big-endian (only with bit 1), then that many bytes of JSON text
+ *   then          the value, to the end
+ *
+ * Redis scripts compare versions by these fixed offsets (store/redis/scripts.ts): keep them in step.
+ */
+export const VERSION_BYTES = 8
+const FLAGS = 0
+const VERSION = 1
+const EXPIRY = 9
+const HEADER_BYTES = 17
+const METADATA_LENGTH_BYTES = 2
+/** The longest head a list needs: header, metadata length and the longest metadata (limits.ts allows 1024). */
+export const MAX_HEAD_BYTES = HEADER_BYTES + METADATA_LENGTH_BYTES + 1024
+
+const EXPIRES = 1
+const HAS_METADATA = 2
+
+const utf8 = new TextDecoder()
+
+/**
+ * Versions are unique per process by a counter, and across processes by a random tag (no node:crypto on the
+ * start-up path). Two processes would have to draw the same 32-bit tag and reach the same count on the same
+ * key for a conditional write to miss a change.
+ */
+const processTag = (Math.random() * 2 ** 32) >>> 0
+let counter = (Math.random() * 2 ** 32) >>> 0
+
+export function encodeRecord(entry: NewEntry): Uint8Array {
+  const metadata = entry.metadata === null ? null : Buffer.from(entry.metadata, 'utf8')
+  const headBytes = HEADER_BYTES + (metadata === null ? 0 : METADATA_LENGTH_BYTES + metadata.length)
+  const record = Buffer.allocUnsafe(headBytes + entry.value.length)
+  record[FLAGS] = (entry.expiresAt === null ? 0 : EXPIRES) | (metadata === null ? 0 : HAS_METADATA)
+  counter = (counter + 1) >>> 0
+  record.writeUInt32BE(processTag, VERSION)
+  record.writeUInt32BE(counter, VERSION + 4)
+  const expiresAt = entry.expiresAt ?? 0
+  record.writeUInt32BE(Math.floor(expiresAt / 2 ** 32), EXPIRY)
+  record.writeUInt32BE(expiresAt >>> 0, EXPIRY + 4)
+  if (metadata !== null) {
+    record.writeUInt16BE(metadata.length, HEADER_BYTES)
+    record.set(metadata, HEADER_BYTES + METADATA_LENGTH_BYTES)
+  }
+  record.set(entry.value, headBytes)
+  return record
+}
+
+/** The version a record was stamped with: a view of its bytes. */
+export function recordVersion(record: Uint8Array): Uint8Array {
+  return record.subarray(VERSION, VERSION + VERSION_BYTES)
+}
+
+/** The entry a record holds; the value is a view of the record's bytes, not a copy. */
+export function decodeRecord(record: Uint8Array): StoredEntry {
+  const {expiresAt, metadata, valueOffset} = decodeHead(record)
+  return {value: record.subarray(valueOffset), expiresAt, metadata, version: recordVersion(record)}
+}
+
+/** What a list needs from a record, read from its head (at least MAX_HEAD_BYTES of it, or all of it). */
+export function decodeKey(key: Uint8Array, head: Uint8Array): StoredKey {
+  const {expiresAt, metadata} = decodeHead(head)
+  return {key, expiresAt, metadata}
+}
+
+export function recordExpiry(record: Uint8Array): number | null {
+  if ((record[FLAGS] & EXPIRES) === 0) return null
+  const view = new DataView(record.buffer, record.byteOffset, record.byteLength)
+  return view.getUint32(EXPIRY) * 2 ** 32 + view.getUint32(EXPIRY + 4)
+}
+
+function decodeHead(record: Uint8Array): {expiresAt: number | null; metadata: string | null; valueOffset: number} {
+  if (record.length < HEADER_BYTES) throw new Error(`damaged record: ${record.length} bytes, shorter than its ${HEADER_BYTES}-byte header`)
+  const expiresAt = recordExpiry(record)
+  if ((record[FLAGS] & HAS_METADATA) === 0) return {expiresAt, metadata: null, valueOffset: HEADER_BYTES}
+  const length = (record[HEADER_BYTES] << 8) | record[HEADER_BYTES + 1]
+  const start = HEADER_BYTES + METADATA_LENGTH_BYTES
+  if (record.length < start + length) throw new Error('damaged record: its metadata runs past its end')
+  return {expiresAt, metadata: utf8.decode(record.subarray(start, start + length)), valueOffset: start + length}
+}
+
+/** Whether two versions are the same bytes. */
+export function sameVersion(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0
+}

@@ -1,0 +1,220 @@
+import {createHash} from 'node:crypto'
+import type {Cluster, Redis, RedisOptions} from 'ioredis'
+
+import {KvError} from '../../errors.js'
+import {reasonOf} from '../errors.js'
+import type {RedisClientLike} from '../location.js'
+import type {RedisTarget} from './url.js'
+
+type Client = Redis | Cluster
+type Argument = string | Buffer | number
+
+/**
+ * One client (a server, or a whole Cluster) shared by every namespace this process opens on the same URL.
+ * The only place that knows ioredis: the rest of the Redis store talks to it through `call` and `script`.
+ */
+export class Connection {
+  private refs = 1
+  private readonly shas = new Map<string, string>()
+
+  constructor(
+    private readonly client: Client,
+    readonly cluster: boolean,
+    /** The server as messages name it (no password). */
+    readonly display: string,
+    /** The key prefix of kv's keys on this server. */
+    readonly prefix: string,
+    /** False for a client the app handed over: kv never closes that one. */
+    private readonly owned: boolean,
+    private readonly onLastRelease: () => void,
+  ) {}
+
+  /** A command whose reply is wanted as Buffers (binary-safe), with errors mapped to KvErrors. */
+  async call(command: string, ...args: Argument[]): Promise<unknown> {
+    try {
+      return await this.client.callBuffer(command, ...args)
+    } catch (error) {
+      throw this.failure(error)
+    }
+  }
+
+  /** Several commands sent at once (one round trip), replies in order; the first error fails them all. */
+  async pipeline(commands: [string, ...Argument[]][]): Promise<unknown[]> {
+    let results: [Error | null, unknown][] | null
+    try {
+      const pipeline = this.client.pipeline()
+      for (const [command, ...args] of commands) pipeline.callBuffer(command, ...args)
+      results = await pipeline.exec()
+    } catch (error) {
+      throw this.failure(error)
+    }
+    return (results ?? []).map(([error, reply]) => {
+      if (error) throw this.failure(error)
+      return reply
+    })
+  }
+
+  /**
+   * Runs a script by its SHA, sending its text only when the server (this Cluster node) does not have it
+   * yet: scripts are cached per node and not replicated, so EVALSHA can miss on any node at any time.
+   */
+  async script(lua: string, keys: Buffer[], args: Argument[]): Promise<unknown> {
+    let sha = this.shas.get(lua)
+    if (sha === undefined) {
+      sha = createHash('sha1').update(lua).digest('hex')
+      this.shas.set(lua, sha)
+    }
+    try {
+      return await this.client.callBuffer('EVALSHA', sha, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!reasonOf(error).startsWith('NOSCRIPT')) throw this.failure(error)
+    }
+    return this.call('EVAL', lua, keys.length, ...keys, ...args)
+  }
+
+  /** Each master node's reply to a command (INFO sections, in practice). */
+  async onEveryMaster(command: string, ...args: Argument[]): Promise<unknown[]> {
+    const nodes = this.cluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
+    try {
+      return await Promise.all(nodes.map((node) => node.call(command, ...args)))
+    } catch (error) {
+      throw this.failure(error)
+    }
+  }
+
+  acquire(): this {
+    this.refs++
+    return this
+  }
+
+  /** Drops one user; the last one closes the client (unless the app owns it). */
+  async release(): Promise<void> {
+    if (--this.refs > 0) return
+    this.onLastRelease()
+    if (this.owned) await this.client.quit().catch(() => this.client.disconnect())
+  }
+
+  /** What the engine reports for a failed command: one line naming the server and the cause. */
+  failure(error: unknown): KvError {
+    if (error instanceof KvError) return error
+    const reason = reasonOf(error)
+    if (reason.startsWith('KVGONE')) return new KvError('NAMESPACE_NOT_FOUND', 'the namespace was deleted while it was open')
+    return new KvError('STORAGE_FAILURE', `storage failure on ${this.display}: ${reason.replace(/^(ERR |KVSTAGE )/, '')}`, {cause: error})
+  }
+}
+
+const pool = new Map<string, Promise<Connection>>()
+
+/** A connection to the target, shared with other users of the same URL in this process. */
+export async function connect(target: RedisTarget, url: string): Promise<Connection> {
+  const shared = pool.get(url)
+  if (shared !== undefined) return (await shared).acquire()
+  const connecting = open(target, () => pool.delete(url))
+  pool.set(url, connecting)
+  try {
+    return await connecting
+  } catch (error) {
+    pool.delete(url)
+    throw error
+  }
+}
+
+/** A connection over a client the app already holds (a Redis or a Cluster); kv never closes it. */
+export async function adopt(client: RedisClientLike, prefix: string): Promise<Connection> {
+  const cluster = typeof (client as unknown as Cluster).nodes === 'function' && (client as unknown as {isCluster?: boolean}).isCluster === true
+  const connection = new Connection(client as unknown as Client, cluster, 'the Redis client the app passed', prefix, false, () => {})
+  await checkServer(connection)
+  return connection
+}
+
+async function open(target: RedisTarget, onLastRelease: () => void): Promise<Connection> {
+  const {Redis, Cluster} = await import('ioredis')
+  const options: RedisOptions = {
+    username: target.username,
+    password: target.password,
+    tls: target.tls ? {} : undefined,
+    connectTimeout: target.connectTimeoutMs,
+    commandTimeout: target.commandTimeoutMs,
+    lazyConnect: true,
+    // A lost connection is tried again a few times, then commands fail (exit 4) instead of waiting forever.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => (times > 3 ? null : 100 * times),
+  }
+  const first = target.socket === undefined ? {host: target.nodes[0].host, port: target.nodes[0].port} : {path: target.socket}
+  const probe = new Redis({...options, ...first, db: target.db})
+  // Failures reach kv through the rejected call; without a listener ioredis would also log them.
+  probe.on('error', () => {})
+  const where = target.display
+  try {
+    await probe.connect()
+  } catch (error) {
+    probe.disconnect()
+    throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis server at ${where}: ${describeConnectFailure(error)}`, {cause: error})
+  }
+  let clusterInfo: string
+  try {
+    clusterInfo = String(await probe.info('cluster'))
+  } catch (error) {
+    probe.disconnect()
+    throw new KvError('STORAGE_FAILURE', `storage failure on ${where}: ${reasonOf(error)}`, {cause: error})
+  }
+  let connection: Connection
+  if (!/cluster_enabled:1/.test(clusterInfo)) {
+    connection = new Connection(probe, false, where, target.prefix, true, onLastRelease)
+  } else {
+    const state = String(await probe.call('CLUSTER', 'INFO').catch(() => '')).match(/cluster_state:(\w+)/)?.[1]
+    probe.disconnect()
+    if (state !== 'ok') throw new KvError('STORAGE_FAILURE', `the Redis Cluster at ${where} is not ready (cluster_state:${state ?? 'unknown'})`)
+    // Auto-pipelining stays off on a Cluster: it has open bugs there.
+    const cluster = new Cluster(target.nodes, {
+      redisOptions: {...options, retryStrategy: undefined} as RedisOptions,
+      lazyConnect: true,
+      enableAutoPipelining: false,
+      slotsRefreshTimeout: target.connectTimeoutMs,
+      clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
+    })
+    cluster.on('error', () => {})
+    try {
+      await cluster.connect()
+    } catch (error) {
+      cluster.disconnect()
+      throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis Cluster at ${where}: ${describeConnectFailure(error)}`, {cause: error})
+    }
+    connection = new Connection(cluster, true, where, target.prefix, true, onLastRelease)
+  }
+  try {
+    await checkServer(connection)
+  } catch (error) {
+    await connection.release()
+    throw error
+  }
+  return connection
+}
+
+/**
+ * Refuses a server that may evict kv's keys: eviction would silently lose data and leave the indexes
+ * naming keys that are gone. Only the volatile-* policies are safe (they evict only keys with a TTL, which
+ * kv gives only to an import's staged chunks, and a commit notices a missing one).
+ */
+async function checkServer(connection: Connection): Promise<void> {
+  for (const info of await connection.onEveryMaster('INFO', 'memory')) {
+    const policy = String(info).match(/maxmemory_policy:(\S+)/)?.[1]
+    if (policy !== undefined && policy.startsWith('allkeys-')) {
+      throw new KvError(
+        'STORAGE_FAILURE',
+        `the Redis server at ${connection.display} has maxmemory-policy ${policy}, which can evict kv's keys and lose data silently: set maxmemory-policy noeviction`,
+      )
+    }
+  }
+}
+
+/** ioredis's connect errors, in the words a person wants (the server and why), never with a password. */
+function describeConnectFailure(error: unknown): string {
+  const reason = reasonOf(error)
+  if (/WRONGPASS|NOAUTH|invalid password|AUTH/.test(reason)) return `authentication failed (${reason})`
+  if (/ECONNREFUSED/.test(reason)) return 'connection refused (is the server running?)'
+  if (/ETIMEDOUT|timed out/i.test(reason)) return 'timed out (raise connect_timeout in the URL if the server is slow to answer)'
+  if (/ENOENT/.test(reason)) return 'no such socket'
+  if (/certificate|SSL|TLS|wrong version number|EPROTO/i.test(reason)) return `TLS failure (${reason})`
+  return reason
+}

@@ -1,0 +1,126 @@
+import {successor} from '../../key-range.js'
+import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES} from '../record.js'
+import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import type {Connection} from './connection.js'
+import {stagedWriteAll} from './import.js'
+import {lexBounds, type NamespaceKeys} from './layout.js'
+import {DELETE_RANGE, ENTRIES, RECLAIM, SCAN, WRITE} from './scripts.js'
+
+/** Keys one script deletes at most: each call blocks the server for about a millisecond. */
+const RANGE_CHUNK = 1000
+/** Entries an export reads per call, and the bytes after which a call stops early. */
+const ENTRIES_PER_CALL = 256
+const ENTRIES_BYTES_PER_CALL = 8 * 1024 * 1024
+
+const NO_PRECONDITION = ''
+const NO_EXPIRY = ''
+
+/** One namespace on a Redis server or Cluster: the store contract over scripts.ts. */
+export class RedisStore implements Store {
+  constructor(
+    private readonly connection: Connection,
+    private readonly keys: NamespaceKeys,
+  ) {}
+
+  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
+    return record === null ? undefined : decodeRecord(record)
+  }
+
+  async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
+    if (keys.length === 0) return []
+    // MGET is one command, so one consistent view (every key is in the namespace's slot).
+    const records = (await this.connection.call('MGET', ...keys.map((key) => this.keys.record(key)))) as (Buffer | null)[]
+    return records.map((record) => (record === null ? undefined : decodeRecord(record)))
+  }
+
+  async write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+    const args: (string | Buffer | Uint8Array)[] = [String(now), String(reclaim), this.keys.rprefix]
+    for (const op of ops) {
+      const condition = op.if === undefined ? NO_PRECONDITION : 'absent' in op.if ? 'a' : 'v'
+      const version = op.if !== undefined && 'version' in op.if ? op.if.version : ''
+      if (op.type === 'put') {
+        const record = encodeRecord(op.entry)
+        args.push('p', condition, version, record, op.entry.expiresAt === null ? NO_EXPIRY : String(op.entry.expiresAt))
+      } else {
+        args.push(op.type === 'delete' ? 'd' : 'c', condition, version, '', NO_EXPIRY)
+      }
+    }
+    const keys = [this.keys.meta, this.keys.keys, this.keys.exp, ...ops.map((op) => this.keys.record(op.key))]
+    const [applied, detail] = (await this.connection.script(WRITE, keys, args.map(asArgument))) as [number, number | number[]]
+    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => live === 1)}
+    return {applied: false, failed: (detail as number) - 1}
+  }
+
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now}: {now: number}): Promise<{deletedLive: number}> {
+    return stagedWriteAll(this.connection, this.keys, chunks, now)
+  }
+
+  async deleteRange({start, end}: KeyRange, now: number): Promise<number> {
+    const [min, max] = lexBounds(start, end)
+    let live = 0
+    for (;;) {
+      const [deleted, wereLive] = (await this.connection.script(
+        DELETE_RANGE,
+        [this.keys.meta, this.keys.keys, this.keys.exp],
+        [min, max, RANGE_CHUNK, this.keys.rprefix, String(now)],
+      )) as [number, number]
+      live += wereLive
+      if (deleted < RANGE_CHUNK) return live
+    }
+  }
+
+  async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
+    const [min, max] = lexBounds(start, end)
+    const reply = (await this.connection.script(SCAN, [this.keys.keys], [min, max, limit, this.keys.rprefix, MAX_HEAD_BYTES])) as Buffer[]
+    const keys: StoredKey[] = []
+    for (let i = 0; i < reply.length; i += 2) keys.push(decodeKey(reply[i], reply[i + 1]))
+    return keys
+  }
+
+  async *entries({start, end}: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {
+    let from = start
+    for (;;) {
+      const [min, max] = lexBounds(from, end)
+      const reply = (await this.connection.script(
+        ENTRIES,
+        [this.keys.keys],
+        [min, max, ENTRIES_PER_CALL, this.keys.rprefix, ENTRIES_BYTES_PER_CALL],
+      )) as Buffer[]
+      const batch: KeyedEntry[] = []
+      for (let i = 0; i < reply.length; i += 2) batch.push({key: reply[i], ...decodeRecord(reply[i + 1])})
+      if (batch.length > 0) yield batch
+      if (reply.length / 2 < ENTRIES_PER_CALL && !stoppedEarly(reply)) return
+      if (batch.length === 0) return
+      from = successor(batch[batch.length - 1].key)
+    }
+  }
+
+  async stats(now: number): Promise<StoreStats> {
+    const [entries, withExpiry, expired] = (await this.connection.pipeline([
+      ['ZCARD', this.keys.keys],
+      ['ZCARD', this.keys.exp],
+      ['ZCOUNT', this.keys.exp, '-inf', String(now)],
+    ])) as number[]
+    return {entries, withExpiry, expired, bytesOnDisk: null}
+  }
+
+  async reclaimExpired(now: number, max: number): Promise<number> {
+    return (await this.connection.script(RECLAIM, [this.keys.meta, this.keys.keys, this.keys.exp], [String(now), max, this.keys.rprefix])) as number
+  }
+
+  async close(): Promise<void> {
+    await this.connection.release()
+  }
+}
+
+/** Whether an ENTRIES reply stopped at its byte budget (so more may follow, although fewer than asked came). */
+function stoppedEarly(reply: Buffer[]): boolean {
+  let bytes = 0
+  for (let i = 1; i < reply.length; i += 2) bytes += reply[i].length
+  return bytes >= ENTRIES_BYTES_PER_CALL
+}
+
+function asArgument(value: string | Buffer | Uint8Array): string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}
