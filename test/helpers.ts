@@ -92,3 +92,10 @@ export function manualClock(start = Date.UTC(2026, 0, 1)) {
   }
   return clock
 }
+
+/** Everything an async iterable yields, in order (Array.fromAsync needs Node 22). */
+export async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = []
+  for await (const item of iterable) items.push(item)
+  return items
+}

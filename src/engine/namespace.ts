@@ -203,7 +203,7 @@ export class Namespace {
    */
   async putAll(records: AsyncIterable<readonly PutRecord[]>): Promise<void> {
     const now = this.clock()
-    await this.store.writeAll(this.putOps(records, now), {now})
+    await this.store.writeAll(this.putOps(records, now), {now, reclaim: RECLAIM_PER_WRITE})
   }
 
   private async *putOps(records: AsyncIterable<readonly PutRecord[]>, now: number): AsyncGenerator<WriteOp[]> {
@@ -248,7 +248,8 @@ export class Namespace {
         put: (key, value, options) => {
           const op: WriteOp = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
           ops.push(op)
-          seen.set(Buffer.from(op.key).toString('hex'), {...op.entry, metadata: parseStored(op.entry.metadata), version: ''})
+          const written = {...op.entry, metadata: parseStored(op.entry.metadata), version: ''}
+          seen.set(Buffer.from(op.key).toString('hex'), this.isLive(written.expiresAt, now) ? written : null)
         },
         delete: (key) => {
           const bytes = encodeKey(key)
@@ -309,7 +310,7 @@ export class Namespace {
       const outcome = await this.store.write(ops, {now, reclaim: RECLAIM_PER_WRITE})
       return outcome.applied ? outcome.wasLive.filter(Boolean).length : 0
     }
-    const {deletedLive} = await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now})
+    const {deletedLive} = await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: RECLAIM_PER_WRITE})
     return deletedLive
   }
 
@@ -317,7 +318,7 @@ export class Namespace {
   async deletePrefix(prefix: string): Promise<number> {
     const start = encodePrefix(prefix)
     if (start === null) return 0
-    return this.store.deleteRange({start, end: prefixEnd(start)}, this.clock())
+    return this.store.deleteRange({start, end: prefixEnd(start)}, {now: this.clock(), reclaim: RECLAIM_PER_WRITE})
   }
 
   /**

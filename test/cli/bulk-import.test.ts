@@ -36,15 +36,15 @@ describe('kv import', () => {
     expectFailure(await kv(['import', '-', '--format', 'xml'], {input: array}), 2)
   })
 
-  it('warns once on stderr about metadata and unknown fields', async () => {
+  it('warns once on stderr about unknown fields, and stores metadata', async () => {
     const {kv} = kvSandbox()
-    const result = await kv(['import', '-'], {input: ndjson({key: 'a', value: '1', metadata: {}, x: 1}, {key: 'b', value: '2', metadata: {}, y: 2})})
+    const result = await kv(['import', '-'], {input: ndjson({key: 'a', value: '1', metadata: {}, x: 1}, {key: 'b', value: '2', metadata: {by: 'ci'}, y: 2})})
     expect(result.code).toBe(0)
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
       'kv: record 0 (line 1): ignoring unknown field "x" (and any others like it)',
-      'kv: record 0 (line 1): metadata is not stored by kv; ignoring it in every record',
       'kv: imported 2 keys into default',
     ])
+    expect(JSON.parse((await kv(['list', '--json'])).text).keys.map((key: {metadata: unknown}) => key.metadata)).toEqual([{}, {by: 'ci'}])
   })
 
   it('a bad record: exit 2, one line naming the record and the problem, nothing written', async () => {

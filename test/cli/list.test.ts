@@ -28,7 +28,7 @@ describe('kv list', () => {
     const [plain, json] = await Promise.all([kv(['list']), kv(['list', '--json'])])
     expectOutput(plain, ordered.map((key) => `${key}\n`).join(''))
     expect(JSON.parse(json.text)).toEqual({
-      keys: ordered.map((name) => ({name, expiresAt: null})),
+      keys: ordered.map((name) => ({name, expiresAt: null, metadata: null})),
       cursor: null,
       complete: true,
     })
@@ -97,8 +97,8 @@ describe('kv list', () => {
     expect(Object.keys(page).sort()).toEqual(['complete', 'cursor', 'keys'])
     expect(page).toEqual({
       keys: [
-        {name: 'expiring', expiresAt: expect.any(Number)},
-        {name: 'plain', expiresAt: null},
+        {name: 'expiring', expiresAt: expect.any(Number), metadata: null},
+        {name: 'plain', expiresAt: null, metadata: null},
       ],
       cursor: null,
       complete: true,

@@ -63,7 +63,7 @@ describe('kv put --expires-in', () => {
     expectQuietSuccess(await kv(['put', 'k', 'v2']))
     const [json, list] = await Promise.all([kv(['get', 'k', '--json']), kv(['list', '--json'])])
     expect(JSON.parse(json.text)).toEqual({key: 'k', value: 'v2', base64: false, expiresAt: null})
-    expect(JSON.parse(list.text)).toEqual({keys: [{name: 'k', expiresAt: null}], cursor: null, complete: true})
+    expect(JSON.parse(list.text)).toEqual({keys: [{name: 'k', expiresAt: null, metadata: null}], cursor: null, complete: true})
   })
 
   it('rejects garbage TTLs with exit 2 and one line, storing nothing', async () => {

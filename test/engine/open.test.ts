@@ -4,7 +4,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {createNamespace, namespaceExists, openNamespace} from '../../src/index.js'
 import {manualClock, tempDir} from '../helpers.js'
-import {close, expectKvError, open} from './fixture.js'
+import {close, expectKvError, open} from '../contract/fixture.js'
 
 /** Every path under `dir`, relative to it, directories marked with a trailing slash. */
 function tree(dir: string): string[] {

@@ -77,7 +77,7 @@ describe('several processes on one namespace', () => {
       expect(await ns.get('counter')).toBe(String(INCREMENTERS * INCREMENTS))
       const keys = await ns.list({prefix: 'w', limit: 100_000})
       expect(keys).toHaveLength(WRITERS * KEYS_PER_WRITER)
-      for (const {name, value} of ns.entries({prefix: 'w'})) expect(Buffer.from(value).toString('utf8').startsWith(`${name}|`)).toBe(true)
+      for await (const {name, value} of ns.entries({prefix: 'w'})) expect(Buffer.from(value).toString('utf8').startsWith(`${name}|`)).toBe(true)
     } finally {
       await ns.close()
     }

@@ -12,7 +12,7 @@ import {resolve} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {openNamespace} from '../../src/index.js'
-import {tempDir} from '../helpers.js'
+import {all, tempDir} from '../helpers.js'
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 12)
 const SEED = Number(process.env.CRASH_SEED ?? 6)
@@ -90,7 +90,7 @@ describe('crash safety: SIGKILL at random moments', () => {
         // The batch keys: all from one round (a transaction entirely or not at all), at least the last one seen done.
         const rounds = new Set<number>()
         let batchKeys = 0
-        for (const {name, value} of ns.entries({prefix: 'b'})) {
+        for await (const {name, value} of ns.entries({prefix: 'b'})) {
           const match = /^round (\d+) key (\d+) (#*)$/.exec(Buffer.from(value).toString('utf8'))
           expect(match, `value of ${name}`).not.toBeNull()
           expect(Number(match![2])).toBe(Number(name.slice(1)))
@@ -109,7 +109,7 @@ describe('crash safety: SIGKILL at random moments', () => {
         }
 
         // The put stream: exactly p0 .. p(n-1), no gap, every put that resolved included.
-        const puts = Array.from(ns.entries({prefix: 'p'}), ({name, value}) => ({name, value: Buffer.from(value).toString('utf8')}))
+        const puts = (await all(ns.entries({prefix: 'p'}))).map(({name, value}) => ({name, value: Buffer.from(value).toString('utf8')}))
         puts.forEach(({name, value}, i) => {
           expect(name).toBe(`p${String(i).padStart(6, '0')}`)
           expect(value).toBe(`put ${i} ${'*'.repeat(i % 70)}`)

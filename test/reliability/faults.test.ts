@@ -150,8 +150,8 @@ describe('a lock file from a dead process', () => {
         '-e',
         `import {openNamespace} from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)}
          const ns = await openNamespace('victim', {dataDir: ${JSON.stringify(dataDir)}})
-         const snapshot = ns.entries(); snapshot.next()
-         ns.batch(async (batch) => { batch.put('half-written', 'x'); console.log('holding'); await new Promise(() => {}) })`,
+         const snapshot = ns.entries(); await snapshot.next()
+         ns.putAll((async function* () { yield [{key: 'half-written', value: 'x'}]; console.log('holding'); await new Promise(() => {}) })())`,
       ],
       {stdio: ['ignore', 'pipe', 'inherit']},
     )

@@ -13,7 +13,7 @@ import {execFileSync} from 'node:child_process'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {freshNamespace, open} from '../engine/fixture.js'
+import {freshNamespace, open} from '../contract/fixture.js'
 
 /** What the racing opener does: mti_txnid (offset 8 of lock.mdb) set back by one commit. */
 function rollBackLockFile(dataDir: string, name: string): void {
@@ -52,8 +52,8 @@ describe('a lock file set back by a racing opener loses no write', () => {
     await ns.put('kept', 'k')
     await ns.put('tmp:1', 't')
     rollBackLockFile(dataDir, 'test')
-    await ns.batch((txn) => {
-      txn.put('from-batch', 'b')
+    await ns.batch((batch) => {
+      batch.put('from-batch', 'b')
     })
     rollBackLockFile(dataDir, 'test')
     expect(await ns.deletePrefix('tmp:')).toBe(1)

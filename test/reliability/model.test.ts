@@ -12,7 +12,7 @@ import {describe, expect, it} from 'vitest'
 
 import {RECLAIM_PER_WRITE} from '../../src/engine/namespace.js'
 import {KvError, MAX_KEY_BYTES, openNamespace, type Namespace} from '../../src/index.js'
-import {manualClock, tempDir} from '../helpers.js'
+import {all, manualClock, tempDir} from '../helpers.js'
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_126)
 const RUNS = Number(process.env.FC_RUNS ?? 150)
@@ -160,7 +160,7 @@ class List implements fc.AsyncCommand<Model, Real> {
     // One list call: the first `limit` keys.
     expect(await real.ns.list({prefix: this.prefix, limit: this.limit})).toEqual(expected.slice(0, this.limit))
     // Paging by cursor until complete: every key once, in order, each page full except the last.
-    const walked: {name: string; expiresAt: number | null}[] = []
+    const walked: {name: string; expiresAt: number | null; metadata: unknown}[] = []
     let cursor: string | null = null
     for (let pages = 0; ; pages++) {
       expect(pages).toBeLessThanOrEqual(expected.length + 1)
@@ -174,7 +174,7 @@ class List implements fc.AsyncCommand<Model, Real> {
       expect(page.keys.length).toBe(this.limit)
       cursor = page.cursor
     }
-    expect(walked).toEqual(expected.map((name) => ({name, expiresAt: model.live(name)!.expiresAt})))
+    expect(walked).toEqual(expected.map((name) => ({name, expiresAt: model.live(name)!.expiresAt, metadata: null})))
   }
   toString = () => `list(prefix ${show(this.prefix)}, limit ${this.limit})`
 }
@@ -183,7 +183,7 @@ class Entries implements fc.AsyncCommand<Model, Real> {
   constructor(readonly prefix: string) {}
   check = () => true
   async run(model: Model, real: Real) {
-    const seen = Array.from(real.ns.entries({prefix: this.prefix}), ({name, value, expiresAt}) => ({name, value: Buffer.from(value).toString('hex'), expiresAt}))
+    const seen = (await all(real.ns.entries({prefix: this.prefix}))).map(({name, value, expiresAt}) => ({name, value: Buffer.from(value).toString('hex'), expiresAt}))
     const expected = model.liveKeys(this.prefix).map((name) => {
       const entry = model.live(name)!
       return {name, value: entry.value.toString('hex'), expiresAt: entry.expiresAt}
@@ -230,7 +230,7 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
           batch.delete(op.key)
           view.delete(op.key)
         }
-        const seen = batch.getEntry(op.key)
+        const seen = await batch.getEntry(op.key)
         const expected = liveInView(op.key)
         expect(seen === null ? null : Buffer.from(seen.value).toString('hex')).toBe(expected ? expected.value.toString('hex') : null)
       }

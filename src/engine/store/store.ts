@@ -89,14 +89,16 @@ export interface Store {
   /**
    * Applies any number of unconditional ops, read from `chunks` as they come (an import of millions of
    * records): all of them, or none when `chunks` throws or the process dies before the end. Later ops win
-   * over earlier ones for the same key. Returns how many deletes removed a live entry (live at `now`).
+   * over earlier ones for the same key. Then reclaims like `write`. Returns how many deletes removed a live
+   * entry (live at `now`).
    */
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number}): Promise<{deletedLive: number}>
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number; reclaim: number}): Promise<{deletedLive: number}>
   /**
-   * Deletes every key within the range; returns how many were live at `now`. LMDB deletes them in one
-   * transaction; a remote store in chunks that are each atomic (the README states this difference).
+   * Deletes every key within the range, then reclaims like `write`; returns how many were live at `now`.
+   * LMDB deletes them in one transaction; a remote store in chunks that are each atomic (the README states
+   * this difference).
    */
-  deleteRange(range: KeyRange, now: number): Promise<number>
+  deleteRange(range: KeyRange, options: {now: number; reclaim: number}): Promise<number>
   /** Keys within the range in byte order, expired or not, from one consistent view. */
   scan(range: ScanRange): Promise<StoredKey[]>
   /**

@@ -45,7 +45,7 @@ if (role === 'writer') {
       check(key, value)
       counts.gets++
     }
-    for (const {name, value} of ns.entries({prefix: 'w'})) {
+    for await (const {name, value} of ns.entries({prefix: 'w'})) {
       check(name, Buffer.from(value).toString('utf8'))
       counts.iterated++
     }
@@ -56,7 +56,7 @@ if (role === 'writer') {
   console.log(JSON.stringify(counts))
 } else if (role === 'hold') {
   const snapshot = ns.entries()
-  snapshot.next()
+  await snapshot.next()
   console.log('holding')
   await new Promise(() => setInterval(() => {}, 1000)) // keep the process and its snapshot alive until killed
 } else if (role === 'read') {

@@ -99,7 +99,7 @@ describe('scale', () => {
       const bigTimes = await latencies(big, KEYS)
       const stats = await big.stats()
       console.log(
-        `scale: built ${KEYS} keys in ${buildSeconds.toFixed(1)} s (${(stats.bytesOnDisk / 2 ** 20).toFixed(0)} MiB); median µs ` +
+        `scale: built ${KEYS} keys in ${buildSeconds.toFixed(1)} s (${((stats.bytesOnDisk ?? 0) / 2 ** 20).toFixed(0)} MiB); median µs ` +
           `get ${smallTimes.get.toFixed(1)} -> ${bigTimes.get.toFixed(1)}, put ${smallTimes.put.toFixed(1)} -> ${bigTimes.put.toFixed(1)}, ` +
           `list 100 by prefix ${smallTimes.list.toFixed(1)} -> ${bigTimes.list.toFixed(1)} (1,000 keys -> ${KEYS} keys)`,
       )

@@ -54,12 +54,12 @@ export class LmdbStore implements Store {
     return this.writer.write(ops, now, reclaim)
   }
 
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now}: {now: number}): Promise<{deletedLive: number}> {
-    return this.writer.writeAll(chunks, now)
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+    return this.writer.writeAll(chunks, now, reclaim)
   }
 
-  deleteRange(range: KeyRange, now: number): Promise<number> {
-    return this.writer.deleteRange(range, now)
+  deleteRange(range: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
+    return this.writer.deleteRange(range, now, reclaim)
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
@@ -68,24 +68,32 @@ export class LmdbStore implements Store {
   }
 
   async *entries({start, end}: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {
+    // The snapshot and its cursor must not be made while this process has a long write open (lmdb-js would
+    // read through it); once made, they read the snapshot whatever happens.
     await this.gate.enter()
+    let transaction: ReturnType<Environment['root']['useReadTransaction']>
+    let range: Iterator<{key: Uint8Array; value: Uint8Array}>
+    let next: IteratorResult<{key: Uint8Array; value: Uint8Array}>
     try {
-      const transaction = storageCall(this.name, () => this.env.root.useReadTransaction())
-      try {
-        let batch: KeyedEntry[] = []
-        for (const {key, value} of storageCall(this.name, () => this.env.records.getRange({start, end, transaction}))) {
-          batch.push({key, ...decodeRecord(value)})
-          if (batch.length === ENTRIES_PER_BATCH) {
-            yield batch
-            batch = []
-          }
-        }
-        if (batch.length > 0) yield batch
-      } finally {
-        transaction.done()
-      }
+      transaction = storageCall(this.name, () => this.env.root.useReadTransaction())
+      range = storageCall(this.name, () => this.env.records.getRange({start, end, transaction})[Symbol.iterator]())
+      next = storageCall(this.name, () => range.next())
     } finally {
       this.gate.leave()
+    }
+    try {
+      let batch: KeyedEntry[] = []
+      for (; !next.done; next = storageCall(this.name, () => range.next())) {
+        batch.push({key: next.value.key, ...decodeRecord(next.value.value)})
+        if (batch.length === ENTRIES_PER_BATCH) {
+          yield batch
+          batch = []
+        }
+      }
+      if (batch.length > 0) yield batch
+    } finally {
+      range.return?.()
+      transaction.done()
     }
   }
 

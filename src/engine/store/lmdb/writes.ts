@@ -87,7 +87,7 @@ export class LmdbWriter {
    * arrive: committed once they end, aborted (nothing kept) when they throw. Keys that come after every
    * stored key (a sorted import into a new range) are appended, which skips LMDB's tree search.
    */
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, now: number): Promise<{deletedLive: number}> {
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, now: number, reclaim: number): Promise<{deletedLive: number}> {
     return this.gate.exclusive(() =>
       this.inTransactionSync(async () => {
         let deletedLive = 0
@@ -110,14 +110,14 @@ export class LmdbWriter {
             }
           }
         }
-        this.reclaim(now, RECLAIM_IN_LONG_WRITE)
+        this.reclaim(now, reclaim)
         return {deletedLive}
       }),
     )
   }
 
   /** Deletes every key in the range in one write transaction; returns how many were live. */
-  deleteRange({start, end}: KeyRange, now: number): Promise<number> {
+  deleteRange({start, end}: KeyRange, now: number, reclaim: number): Promise<number> {
     return this.gate.share(() =>
       this.inTransactionSync(() => {
         let deleted = 0
@@ -126,7 +126,10 @@ export class LmdbWriter {
         for (;;) {
           const chunk = Array.from(this.env.records.getKeys({start: from, end, limit: RANGE_CHUNK}))
           for (const key of chunk) if (this.remove(key, now)) deleted++
-          if (chunk.length < RANGE_CHUNK) return deleted
+          if (chunk.length < RANGE_CHUNK) {
+            this.reclaim(now, reclaim)
+            return deleted
+          }
           from = successor(chunk[chunk.length - 1])
         }
       }),
@@ -247,9 +250,6 @@ export class LmdbWriter {
     }
   }
 }
-
-/** Expired keys a long write reclaims at its end (the usual per-write batch). */
-const RECLAIM_IN_LONG_WRITE = 64
 
 function isLive(record: Uint8Array, now: number): boolean {
   const expiresAt = recordExpiry(record)

@@ -52,11 +52,13 @@ export class RedisStore implements Store {
     return {applied: false, failed: (detail as number) - 1}
   }
 
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now}: {now: number}): Promise<{deletedLive: number}> {
-    return stagedWriteAll(this.connection, this.keys, chunks, now)
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+    const result = await stagedWriteAll(this.connection, this.keys, chunks, now)
+    await this.reclaimExpired(now, reclaim)
+    return result
   }
 
-  async deleteRange({start, end}: KeyRange, now: number): Promise<number> {
+  async deleteRange({start, end}: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
     const [min, max] = lexBounds(start, end)
     let live = 0
     for (;;) {
@@ -66,8 +68,10 @@ export class RedisStore implements Store {
         [min, max, RANGE_CHUNK, this.keys.rprefix, String(now)],
       )) as [number, number]
       live += wereLive
-      if (deleted < RANGE_CHUNK) return live
+      if (deleted < RANGE_CHUNK) break
     }
+    await this.reclaimExpired(now, reclaim)
+    return live
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {

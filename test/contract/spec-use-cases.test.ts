@@ -6,7 +6,8 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {openNamespace, type Namespace} from '../../src/index.js'
-import {manualClock, tempDir} from '../helpers.js'
+import {manualClock} from '../helpers.js'
+import {freshLocation} from '../store-under-test.js'
 
 interface FetchEvent {
   request: Request
@@ -23,7 +24,7 @@ afterEach(async () => {
 /** A worker runtime of the smallest kind: one fetch handler, and a way to send it requests. */
 async function setUp() {
   const clock = manualClock()
-  const env = {KV: await openNamespace('app', {dataDir: tempDir(), create: true, clock})}
+  const env = {KV: await openNamespace('app', {...freshLocation(), create: true, clock})}
   opened.push(env.KV)
 
   let handler: FetchHandler | undefined
@@ -171,7 +172,7 @@ describe('spec: Session storage with expiration', () => {
     // Past the log-in's 30 minutes: still valid, because the request above refreshed it.
     clock.advance(1799 * 1000)
     expect(clock()).toBeGreaterThan(Date.UTC(2026, 0, 1) + 1800 * 1000)
-    expect((await env.KV.listPage({prefix: 'session:'})).keys).toEqual([{name: 'session:abc123', expiresAt: refreshedAt + 1800 * 1000}])
+    expect((await env.KV.listPage({prefix: 'session:'})).keys).toEqual([{name: 'session:abc123', expiresAt: refreshedAt + 1800 * 1000, metadata: null}])
     expect(await request(cookie)).toEqual({status: 200, body: 'Hello ada'})
 
     // 30 minutes of inactivity, to the millisecond.

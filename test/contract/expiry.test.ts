@@ -24,7 +24,7 @@ describe('expiry with the injected clock', () => {
     expect(await ns.getEntry('session:abc')).toBeNull()
     expect(await ns.list()).toEqual(['forever'])
     expect(await ns.list({prefix: 'session:'})).toEqual([])
-    expect(await ns.listPage()).toEqual({keys: [{name: 'forever', expiresAt: null}], cursor: null, complete: true})
+    expect(await ns.listPage()).toEqual({keys: [{name: 'forever', expiresAt: null, metadata: null}], cursor: null, complete: true})
 
     clock.advance(365 * 24 * 3_600_000)
     expect(await ns.get('session:abc')).toBeNull()
@@ -46,8 +46,8 @@ describe('expiry with the injected clock', () => {
     await ns.put('tiny', 'v', {expiresIn: 0.0001})
     await ns.put('half', 'v', {expiresIn: 1.5})
     expect((await ns.listPage()).keys).toEqual([
-      {name: 'half', expiresAt: T0 + 1500},
-      {name: 'tiny', expiresAt: T0 + 1},
+      {name: 'half', expiresAt: T0 + 1500, metadata: null},
+      {name: 'tiny', expiresAt: T0 + 1, metadata: null},
     ])
     expect(await ns.get('tiny')).toBe('v')
     clock.advance(1)
@@ -74,7 +74,7 @@ describe('expiry with the injected clock', () => {
     await ns.put('k', 'v1', {expiresIn: 60})
     clock.advance(30_000)
     await ns.put('k', 'v2')
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: null}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: null, metadata: null}])
 
     clock.advance(1000 * 60 * 60 * 24 * 365)
     expect(await ns.get('k')).toBe('v2')
@@ -90,7 +90,7 @@ describe('expiry with the injected clock', () => {
     const {ns, clock} = await freshNamespace()
     await ns.put('k', 'v1', {expiresIn: 100})
     await ns.put('k', 'v2', {expiresIn: 10})
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 10_000}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 10_000, metadata: null}])
     clock.advance(9_999)
     expect(await ns.get('k')).toBe('v2')
     clock.advance(1)
@@ -105,7 +105,7 @@ describe('expiry with the injected clock', () => {
     const {ns, clock, reopen} = await freshNamespace()
     await ns.put('k', 'v1', {expiresIn: 10})
     await ns.put('k', 'v2', {expiresIn: 100})
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 100_000}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 100_000, metadata: null}])
 
     clock.advance(50_000)
     expect(await ns.get('k')).toBe('v2')
@@ -150,7 +150,7 @@ describe('expiry with the injected clock', () => {
     clock.advance(1_000_000)
 
     const again = await reopen()
-    expect((await again.listPage()).keys).toEqual([{name: 'k', expiresAt: putAt + 3600 * 1000}])
+    expect((await again.listPage()).keys).toEqual([{name: 'k', expiresAt: putAt + 3600 * 1000, metadata: null}])
     expect((await again.getEntry('k'))?.expiresAt).toBe(putAt + 3_600_000)
 
     clock.set(putAt + 3_600_000 - 1)

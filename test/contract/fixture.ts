@@ -1,7 +1,8 @@
 import {afterEach, expect} from 'vitest'
 
 import {KvError, openNamespace, type Namespace, type OpenOptions} from '../../src/index.js'
-import {manualClock, tempDir} from '../helpers.js'
+import {manualClock} from '../helpers.js'
+import {freshLocation} from '../store-under-test.js'
 
 export type ManualClock = ReturnType<typeof manualClock>
 
@@ -29,19 +30,24 @@ export async function close(ns: Namespace): Promise<void> {
   await ns.close()
 }
 
-/** A fresh namespace in a fresh data dir, with a manual clock, and a way to reopen it. */
+/**
+ * A fresh namespace in a fresh place on the store under test (store-under-test.ts), with a manual clock,
+ * and a way to reopen it. `location` opens other namespaces (or the same one) in the same place.
+ */
 export async function freshNamespace(name = 'test') {
-  const dataDir = tempDir()
+  const location = freshLocation()
   const clock = manualClock()
-  const ns = await open(name, {dataDir, create: true, clock})
+  const ns = await open(name, {...location, create: true, clock})
   return {
     ns,
-    dataDir,
+    location,
+    /** Where LMDB keeps the namespace (only tests of the LMDB store look inside). */
+    dataDir: location.dataDir,
     clock,
     /** Closes `ns` and opens the same namespace again, with `withClock` (default: the same clock). */
     async reopen(withClock: ManualClock = clock): Promise<Namespace> {
       await close(ns)
-      return open(name, {dataDir, clock: withClock})
+      return open(name, {...location, clock: withClock})
     },
   }
 }

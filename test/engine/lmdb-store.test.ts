@@ -1,0 +1,60 @@
+import {existsSync, readdirSync, truncateSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {deleteNamespace, namespaceExists} from '../../src/index.js'
+import {close, expectKvError, freshNamespace, numberedKeys, open} from '../contract/fixture.js'
+import {tempDir} from '../helpers.js'
+
+/** What the LMDB store does beyond the contract (test/contract/), as the README states it. */
+
+describe('the LMDB store: snapshots', () => {
+  it('entries does not see writes made while it is being walked (one read snapshot)', async () => {
+    const {ns} = await freshNamespace()
+    await ns.batch((batch) => {
+      for (const key of numberedKeys(3000)) batch.put(key, 'original')
+    })
+    const walked: string[] = []
+    for await (const entry of ns.entries()) {
+      if (walked.length === 10) {
+        await ns.put('k00000', 'changed')
+        await ns.put('zzz-new', 'v')
+        await ns.delete('k02999')
+      }
+      walked.push(`${entry.name}=${new TextDecoder().decode(entry.value)}`)
+    }
+    expect(walked).toHaveLength(3000)
+    expect(walked[0]).toBe('k00000=original')
+    expect(walked.at(-1)).toBe('k02999=original')
+    expect(await ns.get('k00000')).toBe('changed')
+  })
+})
+
+describe('the LMDB store: deleting a namespace', () => {
+  it('removes its directory; a handle open during the delete keeps working on its own copy', async () => {
+    const dataDir = tempDir()
+    const held = await open('busy', {dataDir, create: true})
+    await held.put('k', 'v')
+    await deleteNamespace('busy', {dataDir})
+    expect(await namespaceExists('busy', {dataDir})).toBe(false)
+    expect(readdirSync(join(dataDir, 'namespaces'))).toEqual([])
+    expect(await held.get('k')).toBe('v')
+    await held.put('k2', 'v2')
+    expect(await held.list()).toEqual(['k', 'k2'])
+    await close(held)
+    expect(existsSync(join(dataDir, 'namespaces', 'busy'))).toBe(false)
+    await expectKvError(open('busy', {dataDir}), 'NAMESPACE_NOT_FOUND')
+  })
+})
+
+describe('the LMDB store: damaged files', () => {
+  it('a truncated data file is refused with STORAGE_FAILURE rather than crashing the process', async () => {
+    const {ns, dataDir} = await freshNamespace()
+    await ns.batch((batch) => {
+      for (const key of numberedKeys(2000)) batch.put(key, 'x'.repeat(100))
+    })
+    await close(ns)
+    truncateSync(join(dataDir, 'namespaces', 'test', 'data.mdb'), 2 * 4096)
+    await expectKvError(open('test', {dataDir}), 'STORAGE_FAILURE')
+  })
+})
