@@ -138,6 +138,42 @@ describe('importBulk', () => {
     await ns.put('after', 'ok')
     expect(await ns.list()).toEqual(['after'])
   })
+
+  // Stores that commit large writes in chunks (Redis) must still show nothing of an import that fails
+  // after more than one chunk (1,000 records each): these fail well past the first.
+  it('a bad record at index 1,500 of 3,000 writes nothing, not even the records before it', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('before', 'kept')
+    const records = Array.from({length: 3000}, (_, i) => (i === 1500 ? {key: 'x'.repeat(513), value: 'v'} : {key: `k${String(i).padStart(5, '0')}`, value: `v${i}`}))
+    const error = await importError(ns, ndjson(...records))
+    expect(error.code).toBe('KEY_TOO_LONG')
+    expect(error.message).toMatch(/^record 1500 \(line 1501\): key is 513 bytes/)
+    expect(await ns.list()).toEqual(['before'])
+    expect(await ns.stats()).toMatchObject({keys: 1})
+  })
+
+  it('a source that errors after 10,000 records writes none of them', async () => {
+    const {ns} = await freshNamespace()
+    async function* failing(): AsyncGenerator<string> {
+      for (let chunk = 0; chunk < 10; chunk++) {
+        yield ndjson(...Array.from({length: 1000}, (_, i) => ({key: `k${chunk}-${i}`, value: 'v'.repeat(50), expiration_ttl: 60}))) + '\n'
+      }
+      throw new KvError('INPUT_UNREADABLE', 'cannot read input: connection reset')
+    }
+    await expect(importBulk(ns, failing())).rejects.toThrow('connection reset')
+    expect(await ns.list({limit: 10})).toEqual([])
+    expect(await ns.stats()).toMatchObject({keys: 0, expiring: 0})
+  })
+
+  it('a large import lands whole: 12,000 records with expirations and metadata, later records winning', async () => {
+    const {ns} = await freshNamespace()
+    const records = Array.from({length: 12_000}, (_, i) => ({key: `k${String(i % 10_000).padStart(5, '0')}`, value: `v${i}`, metadata: i % 7 === 0 ? {i} : undefined, expiration_ttl: i % 3 === 0 ? 100 : undefined}))
+    expect(await run(ns, ndjson(...records))).toEqual({imported: 12_000, skipped: 0})
+    expect(await ns.stats()).toMatchObject({keys: 10_000})
+    expect(await ns.getWithMetadata('k00007')).toEqual({value: 'v10007', metadata: null})
+    expect(await ns.getWithMetadata('k00003')).toEqual({value: 'v10003', metadata: {i: 10_003}})
+    expect((await ns.getEntry('k09999'))?.expiresAt).toBe(T0 + 100_000)
+  })
 })
 
 describe('exportBulk', () => {
