@@ -122,7 +122,7 @@ export interface PutRecord {
 /** Expired keys each write removes as it goes, so reclaiming never stalls one write for long. */
 export const RECLAIM_PER_WRITE = 64
 const RECLAIM_BATCH = 1000
-/** Deletes of one `deleteMany` applied as one plain write; more go through the store's `writeAll`. */
+/** Ops of one `deleteMany` or `batch` applied as one plain write; more go through the store's `writeAll`. */
 const ONE_WRITE_OPS = 1000
 /** How often a batch or an increment runs again when a key it read changed before it could commit. */
 const OPTIMISTIC_TRIES = 100
@@ -257,6 +257,11 @@ export class Namespace {
           seen.set(Buffer.from(bytes).toString('hex'), null)
         },
       })
+      if (checks.size === 0 && ops.length > ONE_WRITE_OPS) {
+        // Nothing read, so nothing to check: a big batch goes through the store's all-or-nothing bulk path.
+        await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: RECLAIM_PER_WRITE})
+        return result
+      }
       const outcome = await this.store.write([...checks.values(), ...ops], {now, reclaim: RECLAIM_PER_WRITE})
       if (outcome.applied) return result
       if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()

@@ -30,6 +30,30 @@ describe('the LMDB store: snapshots', () => {
   })
 })
 
+describe('the LMDB store: transactions and sizes', () => {
+  it('deletePrefix is one transaction: a reader holding a snapshot sees all the keys or, after, none', async () => {
+    const {ns} = await freshNamespace()
+    await ns.batch((b) => {
+      for (const key of numberedKeys(3000, 'p:')) b.put(key, 'v')
+    })
+    const before = ns.entries({prefix: 'p:'})
+    expect((await before.next()).done).toBe(false)
+    expect(await ns.deletePrefix('p:')).toBe(3000)
+    let seen = 1
+    for await (const _ of before) seen++
+    expect(seen).toBe(3000)
+    expect(await ns.list({prefix: 'p:'})).toEqual([])
+  })
+
+  it('reports the size on disk, which grows with the data', async () => {
+    const {ns} = await freshNamespace()
+    const empty = (await ns.stats()).bytesOnDisk
+    expect(empty).toBeGreaterThan(0)
+    await ns.put('big', new Uint8Array(1 << 20))
+    expect((await ns.stats()).bytesOnDisk).toBeGreaterThan(empty! + (1 << 20) - 1)
+  })
+})
+
 describe('the LMDB store: deleting a namespace', () => {
   it('removes its directory; a handle open during the delete keeps working on its own copy', async () => {
     const dataDir = tempDir()

@@ -30,9 +30,14 @@ export class Connection {
   ) {}
 
   /** A command whose reply is wanted as Buffers (binary-safe), with errors mapped to KvErrors. */
-  async call(command: string, ...args: Argument[]): Promise<unknown> {
+  call(command: string, ...args: Argument[]): Promise<unknown> {
+    return this.send(command, args)
+  }
+
+  /** `call` with the arguments as one array: a spread of a big write's arguments would overflow the stack. */
+  async send(command: string, args: Argument[]): Promise<unknown> {
     try {
-      return await this.client.callBuffer(command, ...args)
+      return await this.client.callBuffer(command, args)
     } catch (error) {
       throw this.failure(error)
     }
@@ -65,11 +70,11 @@ export class Connection {
       this.shas.set(lua, sha)
     }
     try {
-      return await this.client.callBuffer('EVALSHA', sha, keys.length, ...keys, ...args)
+      return await this.client.callBuffer('EVALSHA', [sha, keys.length, ...keys, ...args])
     } catch (error) {
       if (!reasonOf(error).startsWith('NOSCRIPT')) throw this.failure(error)
     }
-    return this.call('EVAL', lua, keys.length, ...keys, ...args)
+    return this.send('EVAL', [lua, keys.length, ...keys, ...args])
   }
 
   /** Each master node's reply to a command (INFO sections, in practice). */
