@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm run build`: the library (tsc -> dist/), then the CLI as one bundled CommonJS file (esbuild ->
-// dist/kv.cjs) with its V8 code cache (dist/kv.cjs.cache), then oclif.manifest.json. Bundling spares Node
-// hundreds of module resolutions on every start and the code cache spares it compiling the bundle (see
-// bin/run.js). Every command under src/commands/ is picked up here, so adding one needs no build change.
+// dist/kv.cjs) with its V8 code cache (dist/kv.cjs.cache), then oclif.manifest.json and the shell completion
+// scripts (dist/completion/). Bundling spares Node hundreds of module resolutions on every start and the code
+// cache spares it compiling the bundle (see bin/run.js). Every command under src/commands/ is picked up here,
+// so adding one needs no build change.
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join, relative, resolve, sep} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import * as esbuild from 'esbuild'
 
 const root = resolve(import.meta.dirname, '..')
@@ -79,6 +81,9 @@ async function build() {
     logOverride: {'require-resolve-not-external': 'silent'},
   })
   execFileSync(bin('oclif'), ['manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  // Shell completion scripts, from the fresh manifest (tsc compiled their writer; the bundle never loads it).
+  const {writeCompletionScripts} = await import(pathToFileURL(join(root, 'dist', 'cli', 'completion', 'generate.js')).href)
+  writeCompletionScripts(root)
   writeCodeCache()
 }
 

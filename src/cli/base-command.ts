@@ -1,6 +1,7 @@
 import {Command, type Interfaces} from '@oclif/core'
 
 import type {Namespace} from '../engine/namespace.js'
+import {splitPositionals} from './argv.js'
 import {EXIT_CODES_HELP} from './exit-codes.js'
 import {reportFailure} from './failure.js'
 import {dataDirFlag, namespaceFlag, storeFlag} from './flags.js'
@@ -32,10 +33,14 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
     // lmdb-js logs a failed commit with console.error (a stack trace) before kv reports it as one line.
     if (!process.env.KV_DEBUG) console.error = () => {}
     await super.init()
-    const {args, argv, flags} = await this.parse()
+    // Any number of positional words (`kv delete KEY...`): oclif parses only the words that may be flags.
+    const words = this.argv
+    const split = splitPositionals(this.ctor, words)
+    const {args, argv, flags} = await this.parse(undefined, split?.forParser)
+    this.argv = words // oclif keeps the words it parsed; jsonEnabled() and the commands read them all
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
-    this.rest = argv as string[]
+    this.rest = split ? split.positionals(argv as string[]) : (argv as string[])
   }
 
   /**

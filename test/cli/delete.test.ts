@@ -53,6 +53,20 @@ describe('kv delete', () => {
     expectOutput(await kv(['list']), 'keep\n')
   })
 
+  it('deletes 20,000 keys given as arguments, with flags among them and dash keys after --', async () => {
+    const {kv} = kvSandbox()
+    const keys = Array.from({length: 20_000}, (_, i) => (i % 1000 === 0 ? `-dash:${i}` : `key:${i}`))
+    const records = [...keys, 'keep'].map((key) => JSON.stringify({key, value: 'v'})).join('\n')
+    expect((await kv(['ns', 'create', 'big'])).code).toBe(0)
+    expect((await kv(['import', '-', '-n', 'big'], {input: records})).code).toBe(0)
+    const plain = keys.filter((key) => !key.startsWith('-'))
+    const dashed = keys.filter((key) => key.startsWith('-'))
+    const half = plain.length / 2
+    const argv = ['delete', ...plain.slice(0, half), '-n', 'big', ...plain.slice(half), 'missing', '--json', '--', ...dashed]
+    expectOutput(await kv(argv), '{"deleted":20000}\n')
+    expectOutput(await kv(['list', '-n', 'big']), 'keep\n')
+  })
+
   it('rejects an invalid key (too long) with exit 2 and deletes none of the others', async () => {
     const {kv} = kvSandbox()
     await seed(kv, ['a', 'b'])

@@ -27,11 +27,14 @@ export class TmuxSession {
 
   /** Starts `kv ARGS` in a fresh 200x50 terminal, with only `env` added to kv's environment. */
   static start(args: string[], env: Record<string, string>): TmuxSession {
+    return TmuxSession.run([process.execPath, KV_BIN, ...args], env)
+  }
+
+  /** Starts any program (an interactive shell, say) the same way. */
+  static run(argv: string[], env: Record<string, string>): TmuxSession {
     const socket = `kv-test-${process.pid}-${++counter}`
     const assignments = Object.entries(env).map(([name, value]) => `${name}=${shellQuote(value)}`)
-    const command = [
-      'env', ...assignments, shellQuote(process.execPath), shellQuote(KV_BIN), ...args.map(shellQuote),
-    ].join(' ')
+    const command = ['env', ...assignments, ...argv.map(shellQuote)].join(' ')
     // The pane stays open after kv ends, showing its exit code, until the session is killed.
     const script = `${command}; echo "[kv exited $?]"; exec sleep 600`
     const session = new TmuxSession(socket)

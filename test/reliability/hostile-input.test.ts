@@ -188,7 +188,7 @@ describe('hostile input: exit 2, one line naming the problem, nothing written', 
     expectOutput(await runKv(['get', 'raw'], sandbox), bytes)
   })
 
-/** 50,000 in `npm run test:stress`; oclif parses argv in quadratic time (45 s for 50,000 keys), so npm test uses fewer. */
+/** 50,000 in `npm run test:stress`. */
 const HUGE_ARGV_KEYS = Number(process.env.KV_HUGE_ARGV_KEYS ?? 5000)
 
   it(`a huge argument list: kv delete with ${HUGE_ARGV_KEYS} keys is one transaction, all or none`, async () => {
