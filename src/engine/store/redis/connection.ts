@@ -104,7 +104,8 @@ export class Connection {
     if (error instanceof KvError) return error
     const reason = reasonOf(error)
     if (reason.startsWith('KVGONE')) return new KvError('NAMESPACE_NOT_FOUND', 'the namespace was deleted while it was open')
-    return new KvError('STORAGE_FAILURE', `storage failure on ${this.display}: ${reason.replace(/^(ERR |KVSTAGE )/, '')}`, {cause: error})
+    const hint = /Command timed out/.test(reason) ? ' (raise command_timeout in the URL if the server is this slow)' : ''
+    return new KvError('STORAGE_FAILURE', `storage failure on ${this.display}: ${reason.replace(/^(ERR |KVSTAGE )/, '')}${hint}`, {cause: error})
   }
 }
 
@@ -147,13 +148,10 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
   }
   const first = target.socket === undefined ? {host: target.nodes[0].host, port: target.nodes[0].port} : {path: target.socket}
   const probe = new Redis({...options, ...first, db: target.db})
-  // Failures reach kv through the rejected call; without a listener ioredis would also log them.
-  probe.on('error', () => {})
   const where = target.display
   try {
-    await probe.connect()
+    await connectWithin(probe, target.connectTimeoutMs)
   } catch (error) {
-    probe.disconnect()
     throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis server at ${where}: ${describeConnectFailure(error)}`, {cause: error})
   }
   let clusterInfo: string
@@ -178,11 +176,9 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
       slotsRefreshTimeout: target.connectTimeoutMs,
       clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
     })
-    cluster.on('error', () => {})
     try {
-      await cluster.connect()
+      await connectWithin(cluster, target.connectTimeoutMs)
     } catch (error) {
-      cluster.disconnect()
       throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis Cluster at ${where}: ${describeConnectFailure(error)}`, {cause: error})
     }
     connection = new Connection(cluster, true, where, target.prefix, true, onLastRelease)
@@ -194,6 +190,32 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
     throw error
   }
   return connection
+}
+
+/**
+ * Connects, or fails with the reason within `ms`. ioredis's own connectTimeout ends at the TCP handshake, so
+ * a server that accepts and then does not answer (or is busy: a long script, DEBUG SLEEP) would leave its
+ * ready check waiting; and its rejection says only "Connection is closed", the cause having gone to the
+ * 'error' event, which is kept here.
+ */
+async function connectWithin(client: Client, ms: number): Promise<void> {
+  let cause: unknown
+  // Without a listener ioredis would also log every failure; kv reports them through the rejected call.
+  client.on('error', (error) => {
+    cause ??= error
+  })
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s`)), ms)
+  })
+  try {
+    await Promise.race([client.connect(), timedOut])
+  } catch (error) {
+    client.disconnect()
+    throw cause ?? error
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**
@@ -218,7 +240,7 @@ function describeConnectFailure(error: unknown): string {
   const reason = reasonOf(error)
   if (/WRONGPASS|NOAUTH|invalid password|AUTH/.test(reason)) return `authentication failed (${reason})`
   if (/ECONNREFUSED/.test(reason)) return 'connection refused (is the server running?)'
-  if (/ETIMEDOUT|timed out/i.test(reason)) return 'timed out (raise connect_timeout in the URL if the server is slow to answer)'
+  if (/ETIMEDOUT|timed out/i.test(reason)) return `${/timed out after/.test(reason) ? reason : 'timed out'} (raise connect_timeout in the URL if the server is slow to answer)`
   if (/ENOENT/.test(reason)) return 'no such socket'
   if (/certificate|SSL|TLS|wrong version number|EPROTO/i.test(reason)) return `TLS failure (${reason})`
   return reason
