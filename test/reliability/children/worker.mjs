@@ -1,16 +1,18 @@
 // One process of the concurrency test. Values are self-describing: "key|payload|sha256(key|payload)", so a
 // reader can tell a whole value from a torn or mixed one.
-//   node worker.mjs DIST DATA_DIR writer ID KEYS  -- puts KEYS keys w<ID>:<i> (some values span overflow pages)
-//   node worker.mjs DIST DATA_DIR incr TIMES      -- TIMES x incr('counter')
-//   node worker.mjs DIST DATA_DIR reader STOPFILE -- lists, gets and iterates until STOPFILE exists; prints counts
-//   node worker.mjs DIST DATA_DIR hold            -- opens a read snapshot, says "holding", waits to be killed
-//   node worker.mjs DIST DATA_DIR read KEY        -- reads KEY once, prints its value
+//   node worker.mjs DIST WHERE writer ID KEYS  -- puts KEYS keys w<ID>:<i> (some values span overflow pages)
+//   node worker.mjs DIST WHERE incr TIMES      -- TIMES x incr('counter')
+//   node worker.mjs DIST WHERE reader STOPFILE -- lists, gets and iterates until STOPFILE exists; prints counts
+//   node worker.mjs DIST WHERE hold            -- opens a read snapshot, says "holding", waits to be killed
+//   node worker.mjs DIST WHERE read KEY        -- reads KEY once, prints its value
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 
-const [dist, dataDir, role, ...rest] = process.argv.slice(2)
+const [dist, where, role, ...rest] = process.argv.slice(2)
 const {openNamespace} = await import(dist)
-const ns = await openNamespace('shared', {dataDir, create: true})
+// WHERE is a data dir, or the JSON of openNamespace's location options (e.g. {"store": "redis://…"}).
+const location = where.startsWith('{') ? JSON.parse(where) : {dataDir: where}
+const ns = await openNamespace('shared', {...location, create: true})
 
 const checksum = (text) => createHash('sha256').update(text).digest('hex')
 const valueFor = (key, i) => {
