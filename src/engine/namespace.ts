@@ -12,7 +12,7 @@ import {
   encodeValue,
   type ValueInput,
 } from './limits.js'
-import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp} from './store/store.js'
+import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp, WriteResult} from './store/store.js'
 
 /** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
 export type Clock = () => number
@@ -189,12 +189,11 @@ export class Namespace {
     const now = this.clock()
     try {
       op = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
-      const condition = precondition(options)
-      if (condition !== undefined) op.if = condition
+      if (options?.ifAbsent || options?.ifVersion !== undefined) op.if = precondition(options)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE}).then((result) => result.applied)
+    return this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE}).then(wasApplied)
   }
 
   /**
@@ -229,12 +228,23 @@ export class Namespace {
     for (let attempt = 1; ; attempt++) {
       const now = this.clock()
       const ops: WriteOp[] = []
-      /** What this batch has written, by key (hex), or read: what its getEntry answers. */
-      const seen = new Map<string, Entry | null>()
       const checks = new Map<string, WriteOp>()
+      /**
+       * What getEntry answers, by key (hex): the batch's own writes, then what it read. Built only once the
+       * body first reads, so a batch that only writes (an import) pays nothing for it.
+       */
+      let seen: Map<string, Entry | null> | undefined
+      const see = (op: WriteOp) => {
+        const entry = op.type === 'put' && this.isLive(op.entry.expiresAt, now) ? {...op.entry, metadata: parseStored(op.entry.metadata), version: ''} : null
+        seen!.set(Buffer.from(op.key).toString('hex'), entry)
+      }
       const result = await body({
         getEntry: async (key) => {
           const bytes = encodeKey(key)
+          if (seen === undefined) {
+            seen = new Map()
+            for (const op of ops) see(op)
+          }
           const id = Buffer.from(bytes).toString('hex')
           if (seen.has(id)) return seen.get(id)!
           const stored = await this.store.get(bytes)
@@ -248,13 +258,12 @@ export class Namespace {
         put: (key, value, options) => {
           const op: WriteOp = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
           ops.push(op)
-          const written = {...op.entry, metadata: parseStored(op.entry.metadata), version: ''}
-          seen.set(Buffer.from(op.key).toString('hex'), this.isLive(written.expiresAt, now) ? written : null)
+          if (seen !== undefined) see(op)
         },
         delete: (key) => {
-          const bytes = encodeKey(key)
-          ops.push({type: 'delete', key: bytes})
-          seen.set(Buffer.from(bytes).toString('hex'), null)
+          const op: WriteOp = {type: 'delete', key: encodeKey(key)}
+          ops.push(op)
+          if (seen !== undefined) see(op)
         },
       })
       if (checks.size === 0 && ops.length > ONE_WRITE_OPS) {
@@ -399,6 +408,10 @@ export class Namespace {
   private isLive(expiresAt: number | null, now = this.clock()): boolean {
     return expiresAt === null || expiresAt > now
   }
+}
+
+function wasApplied(result: WriteResult): boolean {
+  return result.applied
 }
 
 function toEntry(stored: StoredEntry): Entry {

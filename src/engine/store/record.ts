@@ -72,8 +72,12 @@ export function decodeKey(key: Uint8Array, head: Uint8Array): StoredKey {
 
 export function recordExpiry(record: Uint8Array): number | null {
   if ((record[FLAGS] & EXPIRES) === 0) return null
-  const view = new DataView(record.buffer, record.byteOffset, record.byteLength)
-  return view.getUint32(EXPIRY) * 2 ** 32 + view.getUint32(EXPIRY + 4)
+  // By hand, not through a DataView: this runs on every get, and a DataView is an allocation.
+  return uint32At(record, EXPIRY) * 2 ** 32 + uint32At(record, EXPIRY + 4)
+}
+
+function uint32At(bytes: Uint8Array, at: number): number {
+  return bytes[at] * 0x1000000 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3])
 }
 
 function decodeHead(record: Uint8Array): {expiresAt: number | null; metadata: string | null; valueOffset: number} {

@@ -48,8 +48,11 @@ export type WriteOp =
   | {type: 'check'; key: Uint8Array; if: Precondition}
 
 export type WriteResult =
-  /** Every op was applied. `wasLive[i]`: op i found a live entry (at `now`) under its key (after the ops before it). */
-  | {applied: true; wasLive: boolean[]}
+  /**
+   * Every op was applied. `wasLive[i]`: delete or check op i found a live entry (at `now`) under its key
+   * (after the ops before it); for a put a store may leave it undefined (LMDB does not look).
+   */
+  | {applied: true; wasLive: (boolean | undefined)[]}
   /** A precondition did not hold (the first such op's index): nothing was written. */
   | {applied: false; failed: number}
 

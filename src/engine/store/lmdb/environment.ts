@@ -18,8 +18,9 @@ const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
 export type Bytes = Database<Uint8Array, Uint8Array>
 
 /**
- * Storage format 2 (this kv): one record per key (store/record.ts) and an index by expiry time.
- * Format 1 (kv 0.1.0) kept values and expiry times in two databases; it is upgraded on open.
+ * Storage format 2 (this kv): one record per key (store/record.ts: expiry and metadata with the value, so a
+ * get is one lookup), plus, for keys that expire only, their expiry time by key and an index by time.
+ * Format 1 (kv 0.1.0) kept values without a header, in `values`; it is upgraded on open.
  */
 export const FORMAT = 2
 const FORMAT_KEY = Buffer.from('format')
@@ -28,7 +29,12 @@ export interface Environment {
   root: RootDatabase
   /** key -> record (header, metadata, value) */
   records: Bytes
-  /** expiry time (8 bytes, big-endian ms) ++ key -> empty; ordered by time, so reclaiming reads only what has expired */
+  /**
+   * key -> expiry time (8 bytes, big-endian ms), for keys that expire only: a write looks here (a small
+   * database when few keys expire) to find the index entry a key's old expiry left, without reading its record.
+   */
+  expiries: Bytes
+  /** expiry time ++ key -> empty; ordered by time, so reclaiming reads only what has expired */
   expiryIndex: Bytes
   /** "format" -> the storage format, as decimal text */
   meta: Bytes
@@ -40,6 +46,7 @@ export function openEnvironment(directory: string): Environment {
   return {
     root,
     records: root.openDB({name: 'records', ...DB_OPTIONS}),
+    expiries: root.openDB({name: 'expiries', ...DB_OPTIONS}),
     expiryIndex: root.openDB({name: 'expiry-index', ...DB_OPTIONS}),
     meta: root.openDB({name: 'kv-meta', ...DB_OPTIONS}),
     close: () => root.close(),
@@ -75,17 +82,15 @@ export function ensureFormat(name: string, env: Environment, guard: WriteBaseGua
 }
 
 /**
- * Format 1 -> 2: each value and its expiry time (from the `expiries` database) become one record; the expiry
- * index keeps its layout. Keys are read in order, so records are appended (no tree search).
+ * Format 1 -> 2: each value and its expiry time (from `expiries`) become one record; `expiries` and the
+ * expiry index keep their layout. Keys are read in order, so records are appended (no tree search).
  */
 function upgradeFromFormat1(env: Environment): void {
   const values: Bytes = env.root.openDB({name: 'values', ...DB_OPTIONS})
-  const expiries: Bytes = env.root.openDB({name: 'expiries', ...DB_OPTIONS})
   for (const {key, value} of values.getRange({})) {
-    const time = expiries.get(key)
+    const time = env.expiries.get(key)
     const expiresAt = time === undefined ? null : Buffer.from(time).readUInt32BE(0) * 2 ** 32 + Buffer.from(time).readUInt32BE(4)
     env.records.putSync(key, encodeRecord({value, expiresAt, metadata: null}), {append: true})
   }
   values.dropSync()
-  expiries.dropSync()
 }

@@ -31,12 +31,20 @@ export class LmdbStore implements Store {
     return this.writer.repairWriteBase()
   }
 
-  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
-    if (this.gate.pending) await this.gate.pending.catch(() => {})
-    return this.reading(() => {
+  get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    if (this.gate.pending) return this.gate.pending.catch(() => {}).then(() => this.get(key))
+    // The hot path of every app: one lookup and no closure, unless the read fails (see `reading`).
+    try {
       const record = this.env.records.get(key)
-      return record === undefined ? undefined : decodeRecord(record)
-    })
+      return Promise.resolve(record === undefined ? undefined : decodeRecord(record))
+    } catch {
+      return Promise.resolve().then(() =>
+        this.reading(() => {
+          const record = this.env.records.get(key)
+          return record === undefined ? undefined : decodeRecord(record)
+        }),
+      )
+    }
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
@@ -101,7 +109,7 @@ export class LmdbStore implements Store {
     if (this.gate.pending) await this.gate.pending.catch(() => {})
     return storageCall(this.name, () => ({
       entries: entryCount(this.env.records),
-      withExpiry: entryCount(this.env.expiryIndex),
+      withExpiry: entryCount(this.env.expiries),
       expired: this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)}),
       bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
     }))

@@ -17,7 +17,12 @@ interface Group {
   requests: Request[]
   reclaim: {now: number; max: number} | undefined
   done: Promise<void>
+  /** What every request of plain puts gets: they cannot fail alone, so one promise serves them all. */
+  putsDone?: Promise<WriteResult>
 }
+
+/** The result of a request of puts without preconditions (the contract leaves wasLive of puts undefined). */
+const PUTS_APPLIED: WriteResult = Object.freeze({applied: true, wasLive: Object.freeze([]) as unknown as undefined[]})
 
 /** A stale start is set right by the first try, so a second one should never be stale; the third is a margin. */
 const STALE_BASE_TRIES = 3
@@ -47,7 +52,7 @@ export class LmdbWriter {
    * many separate puts pays for one transaction callback and one commit, not one each. Each request is
    * checked and applied on its own inside it, so a failed precondition skips only its own ops.
    */
-  async write(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
+  write(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
     const request: Request = {ops, now}
     let group = this.queued
     if (group === undefined) {
@@ -59,8 +64,9 @@ export class LmdbWriter {
       group.requests.push(request)
       group.reclaim = {now, max: Math.max(reclaim, group.reclaim?.max ?? 0)}
     }
-    await group.done
-    return request.result!
+    // An app's many separate puts share one promise (and one result) per transaction.
+    if (ops.every(isPlainPut)) return (group.putsDone ??= group.done.then(() => PUTS_APPLIED))
+    return group.done.then(() => request.result!)
   }
 
   private commit(group: Group): Promise<void> {
@@ -103,10 +109,10 @@ export class LmdbWriter {
             if (last === null || Buffer.compare(op.key, last) > 0) {
               // Nothing is stored under a key past the last one: no old expiry to clear.
               this.env.records.putSync(op.key, encodeRecord(op.entry), APPEND)
-              this.indexExpiry(op.key, op.entry.expiresAt)
+              this.addExpiry(op.key, op.entry.expiresAt)
               last = op.key
             } else {
-              this.put(op.key, op.entry, now)
+              this.put(op.key, op.entry)
             }
           }
         }
@@ -148,57 +154,71 @@ export class LmdbWriter {
 
   /** One request inside a write transaction: preconditions against the entries as they were, then the ops. */
   private apply(ops: readonly WriteOp[], now: number): WriteResult {
-    for (const [index, op] of ops.entries()) {
-      if (op.if === undefined) continue
-      const stored = this.env.records.getBinaryFast(op.key)
+    for (let i = 0; i < ops.length; i++) {
+      const condition = ops[i].if
+      if (condition === undefined) continue
+      const stored = this.env.records.getBinaryFast(ops[i].key)
       const live = stored !== undefined && isLive(stored, now)
-      const holds = 'absent' in op.if ? !live : live && sameVersion(recordVersion(stored!), op.if.version)
-      if (!holds) return {applied: false, failed: index}
+      const holds = 'absent' in condition ? !live : live && sameVersion(recordVersion(stored!), condition.version)
+      if (!holds) return {applied: false, failed: i}
     }
-    const wasLive = ops.map((op) => {
-      if (op.type === 'put') return this.put(op.key, op.entry, now)
-      if (op.type === 'delete') return this.remove(op.key, now)
-      const stored = this.env.records.getBinaryFast(op.key)
-      return stored !== undefined && isLive(stored, now)
-    })
+    const wasLive: (boolean | undefined)[] = new Array(ops.length)
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]
+      if (op.type === 'put') this.put(op.key, op.entry)
+      else if (op.type === 'delete') wasLive[i] = this.remove(op.key, now)
+      else wasLive[i] = this.isLive(op.key, now)
+    }
     return {applied: true, wasLive}
   }
 
-  /** Returns whether a live entry was replaced. */
-  private put(key: Uint8Array, entry: NewEntry, now: number): boolean {
-    const wasLive = this.clearExpiry(key, now)
+  private put(key: Uint8Array, entry: NewEntry): void {
+    this.dropExpiry(key)
     this.env.records.putSync(key, encodeRecord(entry))
-    this.indexExpiry(key, entry.expiresAt)
-    return wasLive
+    this.addExpiry(key, entry.expiresAt)
   }
 
   /** Returns whether a live entry was removed. */
   private remove(key: Uint8Array, now: number): boolean {
-    const wasLive = this.clearExpiry(key, now)
-    this.env.records.removeSync(key)
-    return wasLive
+    const expiresAt = this.dropExpiry(key)
+    // removeSync says whether there was anything to remove.
+    const existed = this.env.records.removeSync(key)
+    return existed && (expiresAt === null || expiresAt > now)
   }
 
-  /** Drops the key's entry from the expiry index; returns whether it held a live entry (at `now`). */
-  private clearExpiry(key: Uint8Array, now: number): boolean {
+  private isLive(key: Uint8Array, now: number): boolean {
     const stored = this.env.records.getBinaryFast(key)
-    if (stored === undefined) return false
-    const expiresAt = recordExpiry(stored)
-    if (expiresAt === null) return true
-    this.env.expiryIndex.removeSync(indexKey(expiresAt, key))
-    return expiresAt > now
+    return stored !== undefined && isLive(stored, now)
   }
 
-  private indexExpiry(key: Uint8Array, expiresAt: number | null): void {
-    if (expiresAt !== null) this.env.expiryIndex.putSync(indexKey(expiresAt, key), EMPTY)
+  /**
+   * Forgets the key's expiry (its `expiries` entry and index entry) and returns it, or null when it had
+   * none. One look into `expiries`, which holds only the keys that expire: no record is read.
+   */
+  private dropExpiry(key: Uint8Array): number | null {
+    const time = this.env.expiries.getBinaryFast(key)
+    if (time === undefined) return null
+    const expiresAt = decodeTime(time)
+    this.env.expiries.removeSync(key)
+    this.env.expiryIndex.removeSync(indexKey(expiresAt, key))
+    return expiresAt
+  }
+
+  private addExpiry(key: Uint8Array, expiresAt: number | null): void {
+    if (expiresAt === null) return
+    const time = encodeTime(expiresAt)
+    this.env.expiries.putSync(key, time)
+    this.env.expiryIndex.putSync(concat(time, key), EMPTY)
   }
 
   private reclaim(now: number, max: number): number {
     // Index keys sort by time first, so everything before `now + 1` has expired.
     const due = Array.from(this.env.expiryIndex.getKeys({end: encodeTime(now + 1), limit: max}))
-    for (const key of due) {
-      this.env.records.removeSync(key.subarray(TIME_BYTES))
-      this.env.expiryIndex.removeSync(key)
+    for (const indexed of due) {
+      const key = indexed.subarray(TIME_BYTES)
+      this.env.records.removeSync(key)
+      this.env.expiries.removeSync(key)
+      this.env.expiryIndex.removeSync(indexed)
     }
     return due.length
   }
@@ -251,6 +271,10 @@ export class LmdbWriter {
   }
 }
 
+function isPlainPut(op: WriteOp): boolean {
+  return op.type === 'put' && op.if === undefined
+}
+
 function isLive(record: Uint8Array, now: number): boolean {
   const expiresAt = recordExpiry(record)
   return expiresAt === null || expiresAt > now
@@ -267,11 +291,20 @@ export function encodeTime(ms: number): Uint8Array {
   return bytes
 }
 
-/** The expiry index's key for a key that expires at `expiresAt`. */
-export function indexKey(expiresAt: number, key: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(TIME_BYTES + key.length)
-  joined.set(encodeTime(expiresAt))
-  joined.set(key, TIME_BYTES)
+function decodeTime(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return view.getUint32(0) * 2 ** 32 + view.getUint32(4)
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a)
+  joined.set(b, a.length)
   return joined
+}
+
+/** The expiry index's key for a key that expires at `expiresAt`. */
+function indexKey(expiresAt: number, key: Uint8Array): Uint8Array {
+  return concat(encodeTime(expiresAt), key)
 }
 
