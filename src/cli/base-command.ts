@@ -26,7 +26,7 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
-  /** Positional words beyond the named arguments (only commands with `strict = false` get any). */
+  /** Positional words after the named arguments (only commands with `strict = false` get any). */
   protected rest!: string[]
 
   public override async init(): Promise<void> {
@@ -40,7 +40,8 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
     this.argv = words // oclif keeps the words it parsed; jsonEnabled() and the commands read them all
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
-    this.rest = split ? split.positionals(argv as string[]) : (argv as string[])
+    // oclif's argv holds every positional word, the named arguments' too.
+    this.rest = split ? split.positionals(argv as string[]) : (argv as string[]).slice(Object.keys(this.ctor.args ?? {}).length)
   }
 
   /**

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {parseListLimit, parseTtl} from '../engine/limits.js'
+import {MAX_METADATA_BYTES, parseListLimit, parseMetadata, parseTtl} from '../engine/limits.js'
 
 /** Every flag that more than one command takes is defined once, here. */
 
@@ -59,4 +59,14 @@ export const yesFlag = Flags.boolean({
 export const formatFlag = Flags.option({
   options: ['ndjson', 'json'] as const,
   description: 'Record format: ndjson (one JSON object per line) or json (one array, as `wrangler kv bulk put` takes).',
+})()
+
+/** Metadata as JSON text; the parsed value is what is stored (or undefined for none). */
+export const metadataFlag = Flags.custom<unknown>({
+  description: `Metadata to keep with the key: any JSON value of at most ${MAX_METADATA_BYTES} bytes (e.g. '{"owner":"ana"}').`,
+  helpValue: '<json>',
+  parse: async (text) => {
+    const json = parseMetadata(text)
+    return json === null ? undefined : JSON.parse(json)
+  },
 })()

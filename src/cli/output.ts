@@ -1,5 +1,7 @@
 import {isUtf8} from 'node:buffer'
 
+import type {Entry} from '../engine/namespace.js'
+
 /** stdout carries data only; everything meant for a person goes through `message` to stderr. */
 
 export function stdoutIsTerminal(): boolean {
@@ -31,4 +33,17 @@ export function message(text: string): void {
 export function valueForJson(value: Uint8Array): {value: string; base64: boolean} {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
   return isUtf8(bytes) ? {value: bytes.toString('utf8'), base64: false} : {value: bytes.toString('base64'), base64: true}
+}
+
+/** What `kv get --json` prints for one key. */
+export interface EntryJson {
+  key: string
+  value: string
+  base64: boolean
+  expiresAt: number | null
+  metadata: unknown
+}
+
+export function entryForJson(key: string, entry: Entry): EntryJson {
+  return {key, ...valueForJson(entry.value), expiresAt: entry.expiresAt, metadata: entry.metadata}
 }

@@ -1,26 +1,46 @@
 import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
-import {valueForJson, writeValue} from '../cli/output.js'
+import {entryForJson, writeJson, writeValue, type EntryJson} from '../cli/output.js'
 import {KvError} from '../engine/errors.js'
 
 export default class Get extends KvCommand<typeof Get> {
-  static override summary = 'Print the value of a key.'
+  static override summary = 'Print the value of a key, or of several keys as JSON.'
   static override description = helpText(
-    'Writes the value\'s exact bytes to stdout (a newline is added only on a terminal). A missing or expired key prints nothing on stdout and exits 1.',
+    'One key: writes the value\'s exact bytes to stdout (a newline is added only on a terminal); --json prints ' +
+      '{key, value, base64, expiresAt, metadata}. Several keys are read from one consistent view and always print ' +
+      'as one JSON object keyed by key, each value in the one-key --json shape, null for a missing key (values may ' +
+      'hold newlines, so no other format is safe). A missing or expired key exits 1, after the others are printed.',
   )
+  static override usage = ['<%= command.id %> KEY [--json]', '<%= command.id %> KEY KEY... [--json]']
   static override enableJsonFlag = true
-  static override args = {key: Args.string({description: 'Key to read.', required: true, ignoreStdin: true})}
-  static override examples = ['<%= config.bin %> get feature-flags', '<%= config.bin %> get avatar:42 > avatar.png', '<%= config.bin %> get session:abc --json']
+  // Any number of keys after the first: oclif v4 has no variadic arguments, so they arrive as extra argv.
+  static override strict = false
+  static override args = {key: Args.string({description: 'Key to read (more may follow).', required: true, ignoreStdin: true})}
+  static override examples = [
+    '<%= config.bin %> get feature-flags',
+    '<%= config.bin %> get avatar:42 > avatar.png',
+    '<%= config.bin %> get session:abc --json',
+    '<%= config.bin %> get flag:beta flag:checkout | jq \'.["flag:beta"].value\'',
+  ]
 
-  async run(): Promise<{key: string; value: string; base64: boolean; expiresAt: number | null}> {
-    const {key} = this.args
-    const {entry, name} = await this.withNamespace({creates: false}, async (namespace) => ({
-      entry: await namespace.getEntry(key),
-      name: namespace.name,
-    }))
-    if (entry === null) throw new KvError('KEY_NOT_FOUND', `key ${JSON.stringify(key)} not found in namespace "${name}"`)
-    if (!this.jsonEnabled()) writeValue(entry.value)
-    return {key, ...valueForJson(entry.value), expiresAt: entry.expiresAt}
+  async run(): Promise<EntryJson | Record<string, EntryJson | null>> {
+    const keys = [this.args.key, ...this.rest]
+    const stray = this.rest.find((key) => key.startsWith('-'))
+    if (stray !== undefined && !this.argv.includes('--')) throw new KvError('USAGE', `unknown flag ${stray} (to read a key that starts with "-", put -- before it)`)
+    const {entries, name} = await this.withNamespace({creates: false}, async (namespace) => ({entries: await namespace.getEntries(keys), name: namespace.name}))
+    const missing = keys.filter((key) => entries.get(key) === null)
+    const notFound = () => new KvError('KEY_NOT_FOUND', `${missing.length === 1 ? 'key' : 'keys'} ${missing.map((key) => JSON.stringify(key)).join(', ')} not found in namespace "${name}"`)
+    if (keys.length === 1) {
+      const entry = entries.get(keys[0])
+      if (entry == null) throw notFound()
+      if (!this.jsonEnabled()) writeValue(entry.value)
+      return entryForJson(keys[0], entry)
+    }
+    const found = Object.fromEntries(keys.map((key) => [key, entries.get(key) ? entryForJson(key, entries.get(key)!) : null]))
+    // Printed before a missing key fails the command, so a script gets what there is.
+    if (missing.length > 0 || !this.jsonEnabled()) writeJson(found)
+    if (missing.length > 0) throw notFound()
+    return found
   }
 }

@@ -1,0 +1,95 @@
+import {isUtf8} from 'node:buffer'
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {KvError} from '../engine/errors.js'
+import type {Namespace} from '../engine/namespace.js'
+import {message} from './output.js'
+import {canPrompt, confirm} from './prompts.js'
+
+/** The editor a person chose, as git and kubectl find it: $VISUAL, else $EDITOR, else vi. */
+export function chosenEditor(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VISUAL || env.EDITOR || 'vi'
+}
+
+/**
+ * `kv edit`: the value in the user's editor, written back only if it changed, is still JSON when it was
+ * JSON, and nobody wrote the key meanwhile (a conditional put on the version read). Expiration and metadata
+ * are kept. Whenever the edit is not written, the edited text stays in its file and the error names it.
+ */
+export async function editValue(namespace: Namespace, key: string): Promise<{key: string; written: boolean}> {
+  const entry = await namespace.getEntry(key)
+  if (entry === null) throw new KvError('KEY_NOT_FOUND', `key ${JSON.stringify(key)} not found in namespace "${namespace.name}"`)
+  const original = Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength)
+  if (!isUtf8(original)) {
+    throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is binary, not UTF-8 text; kv edit edits text (use kv get > FILE, then kv put --file FILE)`)
+  }
+  const wasJson = parsesAsJson(original.toString('utf8')) === undefined
+  const file = privateFile(key, wasJson ? '.json' : '.txt', original)
+  const kept = `your text is kept in ${file}`
+  for (;;) {
+    await runEditor(file, kept)
+    const edited = readFileSync(file)
+    if (edited.equals(original)) {
+      removeFile(file)
+      message(`no changes to key ${JSON.stringify(key)}; nothing written`)
+      return {key, written: false}
+    }
+    const problem = wasJson ? parsesAsJson(edited.toString('utf8')) : undefined
+    if (problem !== undefined) {
+      // A person at a terminal may fix it at once; a script gets the error.
+      if (canPrompt() && (await confirm(`The value is no longer valid JSON (${problem}). Edit it again?`, true))) continue
+      throw new KvError('VALUE_INVALID', `the edited value of key ${JSON.stringify(key)} is no longer valid JSON (${problem}); nothing written; ${kept}`)
+    }
+    const written = await namespace.put(key, edited, {
+      ifVersion: entry.version,
+      metadata: entry.metadata,
+      expiration: entry.expiresAt === null ? undefined : entry.expiresAt / 1000,
+    })
+    if (!written) {
+      throw new KvError('CONFLICT', `key ${JSON.stringify(key)} changed (or expired) in namespace "${namespace.name}" while it was being edited; nothing written; ${kept}`)
+    }
+    removeFile(file)
+    return {key, written: true}
+  }
+}
+
+/** Why `text` is not JSON, or undefined when it is. */
+function parsesAsJson(text: string): string | undefined {
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/** A file only the user can read (0600, in a 0700 directory), named after the key so the editor shows it. */
+function privateFile(key: string, extension: string, contents: Buffer): string {
+  const directory = mkdtempSync(join(tmpdir(), 'kv-edit-'))
+  const file = join(directory, `${key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'value'}${extension}`)
+  writeFileSync(file, contents, {mode: 0o600})
+  return file
+}
+
+function removeFile(file: string): void {
+  rmSync(join(file, '..'), {recursive: true, force: true})
+}
+
+/**
+ * Runs the editor on `file` through the shell, as git does, so the variable may hold arguments
+ * ("code --wait", "emacs -nw"); the file is passed as the last argument, never interpolated.
+ */
+function runEditor(file: string, kept: string): Promise<void> {
+  const editor = chosenEditor()
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], {stdio: 'inherit'})
+    child.on('error', (error) => reject(new KvError('USAGE', `cannot run the editor "${editor}": ${error.message}; ${kept}`)))
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve()
+      else reject(new KvError('USAGE', `the editor "${editor}" ${signal ? `was killed by ${signal}` : `exited with status ${code}`}; nothing written; ${kept}`))
+    })
+  })
+}
