@@ -28,7 +28,7 @@ describe('kv export', () => {
   })
 
   it('round trip: kv export | kv import - -n other reproduces keys, bytes and expirations exactly', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env} = kvSandbox()
     const keys: Array<[string, Uint8Array, string[]]> = [
       ['empty', new Uint8Array(0), []],
       ['binary', new Uint8Array(256).map((_, i) => 255 - i), []],
@@ -40,7 +40,7 @@ describe('kv export', () => {
     for (const [key, value, flags] of keys) expectQuietSuccess(await kv(['put', ...flags, '--', key], {input: value}))
     expect((await kv(['ns', 'create', 'other'])).code).toBe(0)
 
-    const pipe = await sh('kv export | kv import - -n other', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    const pipe = await sh('kv export | kv import - -n other', env)
     expect({code: pipe.code, stderr: pipe.stderr}).toEqual({code: 0, stderr: `kv: imported ${keys.length} keys into other\n`})
 
     const listed = async (ns: string) => JSON.parse((await kv(['list', '--json', '-n', ns])).text) as {keys: Array<{name: string; expiresAt: number | null}>}
@@ -53,10 +53,10 @@ describe('kv export', () => {
   })
 
   it('stops quietly when the reader goes away (kv export | head -1)', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env} = kvSandbox()
     const records = Array.from({length: 20_000}, (_, i) => JSON.stringify({key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100)})).join('\n')
     expect((await kv(['import', '-'], {input: records})).code).toBe(0)
-    const result = await sh('kv export | head -1', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    const result = await sh('kv export | head -1', env)
     expect(result.text.split('\n')[0]).toBe(`{"key":"k00000","value":"${'v'.repeat(100)}"}`)
     expect(result.stderr).toBe('')
   })
