@@ -1,6 +1,9 @@
+import {spawn} from 'node:child_process'
 import {describe, expect, it} from 'vitest'
 
-import {kvSandbox} from '../helpers.js'
+import {openNamespace} from '../../src/index.js'
+import {childEnv, KV_BIN, kvSandbox} from '../helpers.js'
+import {TEST_STORE} from '../store-under-test.js'
 import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 
 describe('kv export', () => {
@@ -50,6 +53,47 @@ describe('kv export', () => {
     for (const [key, value] of keys) expectOutput(await kv(['get', '-n', 'other', '--', key]), value)
     // And the exports of both are byte-identical.
     expectOutput(await kv(['export', '-n', 'other']), (await kv(['export'])).stdout)
+  })
+
+  it('writes made while an export runs: not in it on LMDB (one snapshot); on Redis, in the pages read after them', async () => {
+    const {kv, env, location} = kvSandbox()
+    const records = Array.from({length: 20_000}, (_, i) => JSON.stringify({key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100)})).join('\n')
+    expect((await kv(['import', '-'], {input: records})).code).toBe(0)
+
+    // A reader that stops after the first bytes: kv export blocks on the full pipe, a few pages in.
+    const child = spawn(process.execPath, [KV_BIN, 'export'], {env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe']})
+    const chunks: Buffer[] = []
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    await new Promise<void>((resolve) => {
+      child.stdout.once('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        child.stdout.pause()
+        resolve()
+      })
+    })
+    // Meanwhile, far ahead of where the export is: the last key goes, a key after it comes.
+    const ns = await openNamespace('default', location)
+    try {
+      await ns.delete('k19999')
+      await ns.put('k20000', 'late')
+    } finally {
+      await ns.close()
+    }
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.stdout.resume()
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect({code, stderr}).toEqual({code: 0, stderr: ''})
+    const keys = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as {key: string}).key)
+    // Documented per store (Store.entries, src/engine/store/store.ts): LMDB streams one snapshot taken when
+    // the export starts; Redis reads page by page, each page consistent, so it sees writes made ahead of it.
+    expect(keys.length).toBe(20_000)
+    expect(keys.slice(-2)).toEqual(TEST_STORE === 'lmdb' ? ['k19998', 'k19999'] : ['k19998', 'k20000'])
+    expect([...keys].sort()).toEqual(keys)
   })
 
   it('stops quietly when the reader goes away (kv export | head -1)', async () => {
