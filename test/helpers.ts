@@ -4,6 +4,9 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {afterEach} from 'vitest'
 
+import type {LocationOptions} from '../src/index.js'
+import {freshLocation} from './store-under-test.js'
+
 export const KV_BIN = resolve(import.meta.dirname, '..', 'bin', 'run.js')
 
 const created: string[] = []
@@ -33,14 +36,19 @@ export interface RunOptions {
   /** Written to stdin, then stdin is closed. Without it stdin is empty (as in CI). */
   input?: string | Uint8Array
   env?: Record<string, string | undefined>
+  /** KV_DATA_DIR (tests of a sandbox give its `env` instead) */
   dataDir?: string
+  /** XDG_CONFIG_HOME */
   configDir?: string
 }
 
-/** The environment a kv child process sees: ours, less kv's own variables, plus `overrides`. */
+/**
+ * The environment a kv child process sees: ours, less kv's own variables (a developer's KV_STORE must not
+ * send the tests to their server), plus `overrides`.
+ */
 export function childEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {...process.env}
-  for (const name of ['KV_NAMESPACE', 'KV_DATA_DIR', 'KV_DEBUG', 'NODE_ENV']) delete env[name]
+  for (const name of ['KV_NAMESPACE', 'KV_DATA_DIR', 'KV_STORE', 'KV_DEBUG', 'NODE_ENV']) delete env[name]
   Object.assign(env, overrides)
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name]
   return env
@@ -71,13 +79,30 @@ export function runKv(args: string[], options: RunOptions = {}): Promise<KvResul
   return collect(process.execPath, [KV_BIN, ...args], env, options.input)
 }
 
-/** A CLI environment of its own: a private data dir and config dir, and a `kv` bound to them. */
-export function kvSandbox() {
-  const dataDir = tempDir('kv-data-')
+/** What points a kv process at a sandbox: its data dir, its settings, and its Redis store when it has one. */
+export interface SandboxEnv extends Record<string, string> {
+  KV_DATA_DIR: string
+  XDG_CONFIG_HOME: string
+}
+
+/**
+ * A CLI environment of its own on the store under test (store-under-test.ts): a fresh place for namespaces
+ * (a temporary data dir, or a key prefix of its own on the run's Redis server) and a private config dir.
+ * - `kv(args)` runs the built CLI there;
+ * - `env` is that environment for other ways of starting kv (a shell, a terminal): KV_DATA_DIR,
+ *   XDG_CONFIG_HOME and, on Redis, KV_STORE;
+ * - `location` opens the same namespaces in-process: `openNamespace(name, {...location, ...})`;
+ * - `dataDir` is the data dir itself, for the tests about local files only (it stays empty on Redis).
+ * With `local`, the place is a data dir whatever the store under test: for the tests about local files.
+ */
+export function kvSandbox({local = false}: {local?: boolean} = {}) {
+  const location: LocationOptions & {dataDir: string} = local ? {dataDir: tempDir('kv-data-')} : freshLocation()
   const configDir = tempDir('kv-config-')
+  const env: SandboxEnv = {KV_DATA_DIR: location.dataDir, XDG_CONFIG_HOME: configDir}
+  if (typeof location.store === 'string') env.KV_STORE = location.store
   const kv = (args: string[], options: Omit<RunOptions, 'dataDir' | 'configDir'> = {}) =>
-    runKv(args, {...options, dataDir, configDir})
-  return {dataDir, configDir, kv}
+    runKv(args, {...options, env: {...env, ...options.env}})
+  return {env, location, dataDir: location.dataDir, configDir, kv}
 }
 
 /** A clock the test moves by hand. */

@@ -33,8 +33,8 @@ describe('kv delete --from', () => {
   }
 
   it('kv list --json | kv delete --from - empties a prefix', async () => {
-    const {kv, dataDir, configDir} = await seeded()
-    const result = await sh('kv list --json --prefix d | kv delete --from - && kv list', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    const {kv, env} = await seeded()
+    const result = await sh('kv list --json --prefix d | kv delete --from - && kv list', env)
     expectOutput(result, '-dash\na\nb c\nkeep\n')
   })
 

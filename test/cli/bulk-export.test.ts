@@ -1,6 +1,9 @@
+import {spawn} from 'node:child_process'
 import {describe, expect, it} from 'vitest'
 
-import {kvSandbox} from '../helpers.js'
+import {openNamespace} from '../../src/index.js'
+import {childEnv, KV_BIN, kvSandbox} from '../helpers.js'
+import {TEST_STORE} from '../store-under-test.js'
 import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 
 describe('kv export', () => {
@@ -28,7 +31,7 @@ describe('kv export', () => {
   })
 
   it('round trip: kv export | kv import - -n other reproduces keys, bytes and expirations exactly', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env} = kvSandbox()
     const keys: Array<[string, Uint8Array, string[]]> = [
       ['empty', new Uint8Array(0), []],
       ['binary', new Uint8Array(256).map((_, i) => 255 - i), []],
@@ -40,7 +43,7 @@ describe('kv export', () => {
     for (const [key, value, flags] of keys) expectQuietSuccess(await kv(['put', ...flags, '--', key], {input: value}))
     expect((await kv(['ns', 'create', 'other'])).code).toBe(0)
 
-    const pipe = await sh('kv export | kv import - -n other', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+    const pipe = await sh('kv export | kv import - -n other', env)
     expect({code: pipe.code, stderr: pipe.stderr}).toEqual({code: 0, stderr: `kv: imported ${keys.length} keys into other\n`})
 
     const listed = async (ns: string) => JSON.parse((await kv(['list', '--json', '-n', ns])).text) as {keys: Array<{name: string; expiresAt: number | null}>}
@@ -52,11 +55,52 @@ describe('kv export', () => {
     expectOutput(await kv(['export', '-n', 'other']), (await kv(['export'])).stdout)
   })
 
-  it('stops quietly when the reader goes away (kv export | head -1)', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+  it('writes made while an export runs: not in it on LMDB (one snapshot); on Redis, in the pages read after them', async () => {
+    const {kv, env, location} = kvSandbox()
     const records = Array.from({length: 20_000}, (_, i) => JSON.stringify({key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100)})).join('\n')
     expect((await kv(['import', '-'], {input: records})).code).toBe(0)
-    const result = await sh('kv export | head -1', {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir})
+
+    // A reader that stops after the first bytes: kv export blocks on the full pipe, a few pages in.
+    const child = spawn(process.execPath, [KV_BIN, 'export'], {env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe']})
+    const chunks: Buffer[] = []
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    await new Promise<void>((resolve) => {
+      child.stdout.once('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        child.stdout.pause()
+        resolve()
+      })
+    })
+    // Meanwhile, far ahead of where the export is: the last key goes, a key after it comes.
+    const ns = await openNamespace('default', location)
+    try {
+      await ns.delete('k19999')
+      await ns.put('k20000', 'late')
+    } finally {
+      await ns.close()
+    }
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk))
+    child.stdout.resume()
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect({code, stderr}).toEqual({code: 0, stderr: ''})
+    const keys = Buffer.concat(chunks)
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as {key: string}).key)
+    // Documented per store (Store.entries, src/engine/store/store.ts): LMDB streams one snapshot taken when
+    // the export starts; Redis reads page by page, each page consistent, so it sees writes made ahead of it.
+    expect(keys.length).toBe(20_000)
+    expect(keys.slice(-2)).toEqual(TEST_STORE === 'lmdb' ? ['k19998', 'k19999'] : ['k19998', 'k20000'])
+    expect([...keys].sort()).toEqual(keys)
+  })
+
+  it('stops quietly when the reader goes away (kv export | head -1)', async () => {
+    const {kv, env} = kvSandbox()
+    const records = Array.from({length: 20_000}, (_, i) => JSON.stringify({key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100)})).join('\n')
+    expect((await kv(['import', '-'], {input: records})).code).toBe(0)
+    const result = await sh('kv export | head -1', env)
     expect(result.text.split('\n')[0]).toBe(`{"key":"k00000","value":"${'v'.repeat(100)}"}`)
     expect(result.stderr).toBe('')
   })

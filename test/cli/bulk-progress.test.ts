@@ -23,10 +23,10 @@ const records = (from: number, to: number) =>
 // `script` (util-linux's, in Debian's essential bsdutils package) gives kv a terminal; without it these fail.
 describe('kv import on a terminal', () => {
   it('shows a progress bar on stderr once an import has run for more than a second', async () => {
-    const {dataDir, configDir} = kvSandbox()
+    const {env} = kvSandbox()
     const fifo = join(tempDir(), 'records')
     execFileSync('mkfifo', [fifo])
-    const run = onTerminal(`import "${fifo}"`, childEnv({KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir}))
+    const run = onTerminal(`import "${fifo}"`, childEnv(env))
     // A slow producer: the import is still reading after a second. Opening the FIFO waits for kv to open it.
     const writer = createWriteStream(fifo)
     await new Promise((resolve) => writer.once('open', resolve))
@@ -42,18 +42,18 @@ describe('kv import on a terminal', () => {
   })
 
   it('a quick import shows no bar, only the summary', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env} = kvSandbox()
     const file = join(tempDir(), 'few.ndjson')
     writeFileSync(file, records(0, 10))
-    const {code, screen} = await onTerminal(`import "${file}"`, childEnv({KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir}))
+    const {code, screen} = await onTerminal(`import "${file}"`, childEnv(env))
     expect(code).toBe(0)
     expect(screen.trim()).toBe('kv: imported 10 keys into default')
     expect((await kv(['list'])).text.split('\n').filter(Boolean)).toHaveLength(10)
   })
 
   it('`kv import -` with a terminal on stdin is a usage error, not a wait', async () => {
-    const {dataDir, configDir} = kvSandbox()
-    const {code, screen} = await onTerminal('import -', childEnv({KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir}))
+    const {env} = kvSandbox()
+    const {code, screen} = await onTerminal('import -', childEnv(env))
     expect(code).toBe(2)
     expect(screen.trim()).toMatch(/^kv: no records on stdin: pipe it in, or give a file instead of -$/)
   })

@@ -11,11 +11,11 @@ describe('several kv processes on one namespace', () => {
   it(
     `${WRITERS} writers × ${KEYS_PER_WRITER} puts: every key lands with its value; concurrent readers never fail`,
     async () => {
-      const {kv, dataDir, configDir} = kvSandbox()
+      const {kv, env: sandboxEnv, location} = kvSandbox()
       expect((await kv(['ns', 'create', 'shared'])).code).toBe(0)
       expectQuietSuccess(await kv(['put', '-n', 'shared', 'seed', 'seed value']))
 
-      const env = {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir, KV_NAMESPACE: 'shared'}
+      const env = {...sandboxEnv, KV_NAMESPACE: 'shared'}
       const writers = Array.from({length: WRITERS}, (_, w) =>
         sh(
           `i=0; while [ $i -lt ${KEYS_PER_WRITER} ]; do kv put "w${w}-k$i" "value of ${w}/$i" || exit 1; i=$((i + 1)); done`,
@@ -65,7 +65,7 @@ describe('several kv processes on one namespace', () => {
       expectOutput(list, sorted.map((key) => `${key}\n`).join(''))
       expectOutput(await kv(['get', '-n', 'shared', 'w7-k19']), 'value of 7/19')
       // Every value, checked through the library rather than 160 more processes.
-      const namespace = await openNamespace('shared', {dataDir})
+      const namespace = await openNamespace('shared', location)
       try {
         for (const [key, value] of expected) expect(await namespace.get(key), key).toBe(value)
       } finally {
@@ -75,7 +75,7 @@ describe('several kv processes on one namespace', () => {
     180_000,
   )
 
-  it('first puts racing on a fresh data dir all succeed (the default namespace is created once)', async () => {
+  it('first puts racing on a fresh store all succeed (the default namespace is created once)', async () => {
     const {kv} = kvSandbox()
     const keys = Array.from({length: 8}, (_, i) => `race-${i}`)
     const results = await Promise.all(keys.map((key) => kv(['put', key, `v${key}`])))
@@ -93,9 +93,9 @@ describe('several kv processes on one namespace', () => {
   })
 
   it('an app holding the namespace open sees what kv writes, and kv sees what the app writes', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     expect((await kv(['ns', 'create', 'app'])).code).toBe(0)
-    const app = await openNamespace('app', {dataDir})
+    const app = await openNamespace('app', location)
     try {
       expect(await app.get('flag')).toBeNull()
       expectQuietSuccess(await kv(['put', '-n', 'app', 'flag', 'on']))

@@ -1,7 +1,6 @@
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {namespaceExists} from '../../src/index.js'
 import {kvSandbox} from '../helpers.js'
 import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
 
@@ -21,9 +20,9 @@ describe('kv delete', () => {
   })
 
   it('deleting from a never-written default namespace exits 0 and does not create it', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     expectQuietSuccess(await kv(['delete', 'x', 'y']))
-    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(false)
+    expect(await namespaceExists('default', location)).toBe(false)
   })
 
   it('with no key exits 2', async () => {

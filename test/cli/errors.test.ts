@@ -1,10 +1,17 @@
-import {existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {createServer} from 'node:net'
 import {describe, expect, it} from 'vitest'
 
-import {openNamespace} from '../../src/index.js'
-import {kvSandbox, tempDir} from '../helpers.js'
+import {kvSandbox} from '../helpers.js'
 import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
+
+/** A local TCP port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 const EXIT_CODE_LINES = [
   /0\s+success/,
@@ -80,87 +87,16 @@ describe('usage errors: exit 2, one line on stderr, nothing on stdout', () => {
 })
 
 describe('storage failures: exit 4', () => {
-  it('a data dir that is a regular file (via --data-dir)', async () => {
+  it('a store that cannot be reached: exit 4 and one line naming it, also under --json', async () => {
     const {kv} = kvSandbox()
-    const file = join(tempDir(), 'not-a-dir')
-    writeFileSync(file, 'x')
-    const [put, create, get] = await Promise.all([
-      kv(['put', 'k', 'v', '--data-dir', file]),
-      kv(['ns', 'create', 'foo', '--data-dir', file, '--json']),
-      kv(['get', 'k', '--data-dir', file]),
+    const store = `redis://127.0.0.1:${await closedPort()}`
+    const [put, get, create] = await Promise.all([
+      kv(['put', 'k', 'v', '--store', store]),
+      kv(['get', 'k', '--store', store]),
+      kv(['ns', 'create', 'foo', '--store', store, '--json']),
     ])
-    expectFailure(put, 4)
+    expect(expectFailure(put, 4)).toContain(store)
+    expectFailure(get, 4)
     expectFailure(create, 4, {json: true, code: 'STORAGE_FAILURE'})
-    // Nothing there to read: an empty default namespace.
-    expectFailure(get, 1)
-  })
-
-  it('a data dir that is a regular file (via KV_DATA_DIR): still exactly one line on stderr', async () => {
-    const file = join(tempDir(), 'not-a-dir')
-    writeFileSync(file, 'x')
-    const {kv} = kvSandbox()
-    const put = await kv(['put', 'k', 'v'], {env: {KV_DATA_DIR: file}})
-    expectFailure(put, 4)
-  })
-
-  it('a namespace whose data file is not an LMDB file fails with exit 4 and one line, instead of crashing', async () => {
-    const {kv, dataDir} = kvSandbox()
-    expectQuietSuccess(await kv(['put', 'k', 'v']))
-    writeFileSync(join(dataDir, 'namespaces', 'default', 'data.mdb'), 'this is not an LMDB file\n')
-    const [get, put, list] = await Promise.all([kv(['get', 'k']), kv(['put', 'k', 'v2']), kv(['list', '--json'])])
-    expectFailure(get, 4)
-    expectFailure(put, 4)
-    expectFailure(list, 4, {json: true, code: 'STORAGE_FAILURE'})
-  })
-
-  it('a truncated data file fails with exit 4 and one line, instead of crashing with SIGBUS', async () => {
-    const {kv, dataDir} = kvSandbox()
-    const seeded = await openNamespace('default', {dataDir, create: true})
-    await seeded.batch((batch) => {
-      for (let i = 0; i < 3000; i++) batch.put(`key-${i}`, 'x'.repeat(100))
-    })
-    await seeded.close()
-    const dataFile = join(dataDir, 'namespaces', 'default', 'data.mdb')
-    truncateSync(dataFile, Math.floor(statSync(dataFile).size / 2 / 4096) * 4096)
-    const [get, list] = await Promise.all([kv(['get', 'key-1']), kv(['list'])])
-    expectFailure(get, 4)
-    expectFailure(list, 4)
-    expect(get.stderr).toMatch(/data\.mdb is truncated/)
-  })
-
-  it('a data file shorter than its last allocated page but holding every root page opens normally', async () => {
-    const {kv, dataDir} = kvSandbox()
-    expectQuietSuccess(await kv(['put', 'k', 'v']))
-    // LMDB counts pages allocated and freed within one transaction in mm_last_pg without ever writing them,
-    // so a sound file can end before that page: raise mm_last_pg in both meta pages to simulate it.
-    const dataFile = join(dataDir, 'namespaces', 'default', 'data.mdb')
-    const bytes = readFileSync(dataFile)
-    for (const metaPage of [0, 4096]) bytes.writeBigUInt64LE(BigInt(bytes.length / 4096 + 50), metaPage + 144)
-    writeFileSync(dataFile, bytes)
-    expectOutput(await kv(['get', 'k']), 'v')
-  })
-})
-
-describe('the data dir belongs to kv', () => {
-  it('a package.json in KV_DATA_DIR is neither read nor run (oclif must not treat it as its plugin dir)', async () => {
-    const {kv, dataDir} = kvSandbox()
-    // An oclif "linked plugin" whose init hook leaves a marker: it must never run.
-    const plugin = join(dataDir, 'intruder')
-    mkdirSync(plugin)
-    writeFileSync(
-      join(plugin, 'package.json'),
-      JSON.stringify({name: 'intruder', version: '1.0.0', type: 'module', oclif: {hooks: {init: './hook.js'}}}),
-    )
-    writeFileSync(
-      join(plugin, 'hook.js'),
-      `import {writeFileSync} from 'node:fs'\nexport default async function () { writeFileSync(${JSON.stringify(join(dataDir, 'MARKER'))}, 'ran') }\n`,
-    )
-    writeFileSync(join(dataDir, 'package.json'), JSON.stringify({oclif: {plugins: [{type: 'link', name: 'intruder', root: plugin}]}}))
-    const get = await kv(['get', 'k'])
-    expect(existsSync(join(dataDir, 'MARKER'))).toBe(false)
-    expectFailure(get, 1)
-
-    writeFileSync(join(dataDir, 'package.json'), '{ not json')
-    expectFailure(await kv(['get', 'k']), 1)
   })
 })

@@ -1,8 +1,6 @@
-import {existsSync} from 'node:fs'
-import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {openNamespace} from '../../src/index.js'
+import {namespaceExists, openNamespace} from '../../src/index.js'
 import {kvSandbox} from '../helpers.js'
 import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
 
@@ -108,10 +106,10 @@ describe('kv list', () => {
   })
 
   it('pages with --cursor through every key exactly once (25 keys, limit 10: 3 pages)', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     const keys = Array.from({length: 25}, (_, i) => `key:${String(i).padStart(2, '0')}`)
     // Seeded through the library (25 spawns would only slow the suite); listing is what is under test.
-    const namespace = await openNamespace('default', {dataDir, create: true})
+    const namespace = await openNamespace('default', {...location, create: true})
     try {
       for (const key of [...keys].reverse()) await namespace.put(key, key)
       await namespace.put('other', 'not under the prefix')
@@ -158,12 +156,12 @@ describe('kv list', () => {
   })
 
   it('prints nothing and exits 0 on a never-written default namespace, without creating it', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     const [plain, json, limited] = await Promise.all([kv(['list']), kv(['list', '--json']), kv(['list', '--prefix', 'x', '--limit', '1'])])
     expectOutput(plain, '')
     expectOutput(limited, '')
     expect(JSON.parse(json.text)).toEqual({keys: [], cursor: null, complete: true})
-    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(false)
+    expect(await namespaceExists('default', location)).toBe(false)
   })
 
   it('prints nothing and exits 0 on an emptied namespace', async () => {

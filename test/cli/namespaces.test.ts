@@ -1,9 +1,11 @@
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {kvSandbox, tempDir} from '../helpers.js'
-import {expectFailure, expectOutput, expectQuietSuccess, tree} from './cli-assert.js'
+import {listNamespaces, namespaceExists} from '../../src/index.js'
+import {kvSandbox} from '../helpers.js'
+import {freshLocation, TEST_STORE} from '../store-under-test.js'
+import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
 
 const INVALID_NAMES = ['..', 'a/b', '.x', '', 'UPPER', 'x'.repeat(65), 'a\\b', '/abs', '-x', 'é', '../escape']
 
@@ -14,10 +16,10 @@ function writeConfig(configDir: string, config: unknown) {
 
 describe('kv ns create', () => {
   it('creates a namespace isolated from the default one', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     const created = await kv(['ns', 'create', 'sessions'])
     expect({code: created.code, stdout: created.text}).toEqual({code: 0, stdout: ''})
-    expect(existsSync(join(dataDir, 'namespaces', 'sessions'))).toBe(true)
+    expect(await listNamespaces(location)).toEqual(['sessions'])
 
     const [inNs, inDefault] = await Promise.all([
       kv(['put', '-n', 'sessions', 'k', 'in sessions']),
@@ -70,10 +72,9 @@ describe('kv ns create', () => {
     expectFailure(await kv(['ns', 'create', 'default']), 3)
   })
 
-  it('rejects invalid names with exit 2 and leaves the data dir untouched', async () => {
-    const {kv, dataDir} = kvSandbox()
+  it('rejects invalid names with exit 2 and creates or changes nothing', async () => {
+    const {kv, location} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'k', 'v']))
-    const before = tree(dataDir)
     const results = await Promise.all([
       ...INVALID_NAMES.map((name) => kv(['ns', 'create', name])),
       ...['..', 'a/b', '/abs', '../escape', 'UPPER'].map((name) => kv(['put', '-n', name, 'k', 'v'])),
@@ -89,16 +90,15 @@ describe('kv ns create', () => {
     }
     const json = await kv(['ns', 'create', '..', '--json'])
     expectFailure(json, 2, {json: true, code: 'NAMESPACE_NAME_INVALID'})
-    expect(tree(dataDir)).toEqual(before)
-    expect(existsSync('/abs')).toBe(false)
+    expect(await listNamespaces(location)).toEqual(['default'])
+    expectOutput(await kv(['list']), 'k\n')
   })
 })
 
 describe('commands on a namespace that does not exist', () => {
-  it('exit 1 and do not create it (data dir unchanged)', async () => {
-    const {kv, dataDir} = kvSandbox()
+  it('exit 1 and do not create it (nothing else changes)', async () => {
+    const {kv, location} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'k', 'v']))
-    const before = tree(dataDir)
     const results = await Promise.all([
       kv(['put', '-n', 'ghost', 'k', 'v']),
       kv(['put', '-n', 'ghost', 'k'], {input: 'from stdin'}),
@@ -110,23 +110,26 @@ describe('commands on a namespace that does not exist', () => {
     for (const result of results) expect(expectFailure(result, 1)).toContain('ghost')
     const json = await Promise.all([kv(['get', '-n', 'ghost', 'k', '--json']), kv(['list', '-n', 'ghost', '--json'])])
     for (const result of json) expectFailure(result, 1, {json: true, code: 'NAMESPACE_NOT_FOUND'})
-    expect(tree(dataDir)).toEqual(before)
+    expect(await listNamespaces(location)).toEqual(['default'])
+    expectOutput(await kv(['export']), '{"key":"k","value":"v"}\n')
   })
 })
 
 describe('the default namespace', () => {
   it('is created by the first put only, not by get, list or delete', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     const reads = await Promise.all([kv(['get', 'x']), kv(['get', 'x', '--json']), kv(['list']), kv(['delete', 'x'])])
     expectFailure(reads[0], 1)
     expectFailure(reads[1], 1, {json: true, code: 'KEY_NOT_FOUND'})
     expectOutput(reads[2], '')
     expectQuietSuccess(reads[3])
-    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(false)
-    expect(tree(dataDir).filter((path) => path.startsWith('namespaces/default'))).toEqual([])
+    expect(await namespaceExists('default', location)).toBe(false)
+    expect(await listNamespaces(location)).toEqual([])
+    expectOutput(await kv(['ns', 'list']), '')
 
     expectQuietSuccess(await kv(['put', 'x', '1']))
-    expect(existsSync(join(dataDir, 'namespaces', 'default'))).toBe(true)
+    expect(await namespaceExists('default', location)).toBe(true)
+    expectOutput(await kv(['ns', 'list']), 'default\n')
   })
 
   it('can be named explicitly with -n default', async () => {
@@ -136,7 +139,7 @@ describe('the default namespace', () => {
   })
 })
 
-describe('choosing the namespace and the data dir', () => {
+describe('choosing the namespace and the place', () => {
   it('KV_NAMESPACE selects the namespace, and -n wins over it', async () => {
     const {kv} = kvSandbox()
     expect((await kv(['ns', 'create', 'envns'])).code).toBe(0)
@@ -158,13 +161,15 @@ describe('choosing the namespace and the data dir', () => {
     expectOutput(results[4], 'k\n')
   })
 
-  it('--data-dir overrides KV_DATA_DIR', async () => {
-    const {kv, dataDir} = kvSandbox()
-    const other = tempDir('kv-other-')
-    expectQuietSuccess(await kv(['put', 'k', 'elsewhere', '--data-dir', other]))
-    expect(existsSync(join(other, 'namespaces', 'default'))).toBe(true)
-    expect(tree(dataDir)).toEqual([])
-    const [viaFlag, viaEnv] = await Promise.all([kv(['get', 'k', '--data-dir', other]), kv(['get', 'k'])])
+  it('a place named on the command line wins over the one in the environment', async () => {
+    const {kv, location} = kvSandbox()
+    const other = freshLocation()
+    // Places are named per store: a data dir for local files, a URL (here with a prefix of its own) for Redis.
+    const elsewhere = TEST_STORE === 'lmdb' ? ['--data-dir', other.dataDir] : ['--store', other.store as string]
+    expectQuietSuccess(await kv(['put', 'k', 'elsewhere', ...elsewhere]))
+    expect(await listNamespaces(other)).toEqual(['default'])
+    expect(await listNamespaces(location)).toEqual([])
+    const [viaFlag, viaEnv] = await Promise.all([kv(['get', 'k', ...elsewhere]), kv(['get', 'k'])])
     expectOutput(viaFlag, 'elsewhere')
     expectFailure(viaEnv, 1)
   })
@@ -192,12 +197,12 @@ describe('choosing the namespace and the data dir', () => {
   })
 
   it('a configured default namespace that does not exist is not created (exit 1)', async () => {
-    const {kv, configDir, dataDir} = kvSandbox()
+    const {kv, configDir, location} = kvSandbox()
     writeConfig(configDir, {defaultNamespace: 'missing'})
     const [put, get] = await Promise.all([kv(['put', 'k', 'v']), kv(['get', 'k'])])
     expect(expectFailure(put, 1)).toContain('missing')
     expectFailure(get, 1)
-    expect(tree(dataDir)).toEqual([])
+    expect(await listNamespaces(location)).toEqual([])
   })
 
   it('an unreadable config file is an error (exit 2), with one line', async () => {

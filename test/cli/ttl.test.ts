@@ -35,14 +35,14 @@ describe('kv put --expires-in', () => {
   })
 
   it('the key is gone once its time has passed (seen through the library with a clock in the future)', async () => {
-    const {kv, dataDir} = kvSandbox()
+    const {kv, location} = kvSandbox()
     const before = Date.now()
     expectQuietSuccess(await kv(['put', 'session', 'data', '--expires-in', '1h']))
     expectQuietSuccess(await kv(['put', 'forever', 'data']))
     const after = Date.now()
 
     let now = before + 3600_000 - 1
-    const namespace = await openNamespace('default', {dataDir, clock: () => now})
+    const namespace = await openNamespace('default', {...location, clock: () => now})
     try {
       expect(await namespace.get('session')).toBe('data')
       now = after + 3600_000 + 1

@@ -85,23 +85,21 @@ function __${bin}_at
     test $value = 0; and test $arg = $argv[2]
 end
 
-# Namespace names from \`${bin} ns list\` (one per line when piped), in the --data-dir the line names, if any.
+# Namespace names from \`${bin} ns list\` (one per line when piped), in the store and the data dir the line
+# names (--store, --data-dir), if any: otherwise where KV_STORE, KV_DATA_DIR or the settings say.
 function __${bin}_namespaces
     set -l words (commandline -opc)
-    set -l dir
+    set -l place
     for i in (seq (count $words))
         switch $words[$i]
-            case --data-dir
-                set dir $words[(math $i + 1)]
-            case '--data-dir=*'
-                set dir (string replace -- --data-dir= '' $words[$i])
+            case --store --data-dir
+                set -q words[(math $i + 1)]; and set -a place $words[$i] (string replace -r -- '^~' $HOME $words[(math $i + 1)])
+            case '--store=*' '--data-dir=*'
+                set -l flag (string split -m 1 = -- $words[$i])
+                set -a place $flag[1] (string replace -r -- '^~' $HOME $flag[2])
         end
     end
-    if test -n "$dir"
-        ${bin} ns list --data-dir (string replace -r -- '^~' $HOME $dir) 2>/dev/null
-    else
-        ${bin} ns list 2>/dev/null
-    end
+    ${bin} ns list $place 2>/dev/null
 end
 
 complete -c ${bin} -f

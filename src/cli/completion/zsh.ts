@@ -19,20 +19,18 @@ export function zshScript(model: CompletionModel): string {
 
 ${shellTables(model, (offers) => `print -rl -- ${offers.map(({word, summary}) => described(word, summary)).join(' ')}`)}
 
-# Namespace names from \`${bin} ns list\` (one per line when piped), in the --data-dir the line names, if any.
+# Namespace names from \`${bin} ns list\` (one per line when piped), in the store and the data dir the line
+# names (--store, --data-dir), if any: otherwise where KV_STORE, KV_DATA_DIR or the settings say.
 _${bin}_namespaces() {
-  local dir= i
+  local -a place
+  local i
   for ((i = 2; i < CURRENT; i++)); do
     case \${words[i]} in
-      --data-dir) dir=\${words[i+1]} ;;
-      --data-dir=*) dir=\${words[i]#*=} ;;
+      --store|--data-dir) ((i + 1 < CURRENT)) && place+=("\${words[i]}" "\${\${(Q)words[i+1]}/#\\~/$HOME}") ;;
+      --store=*|--data-dir=*) place+=("\${words[i]%%=*}" "\${\${(Q)words[i]#*=}/#\\~/$HOME}") ;;
     esac
   done
-  if [[ -n $dir ]]; then
-    ${bin} ns list --data-dir "\${dir/#\\~/$HOME}" 2>/dev/null
-  else
-    ${bin} ns list 2>/dev/null
-  fi
+  ${bin} ns list "\${place[@]}" 2>/dev/null
 }
 
 _${bin}() {
