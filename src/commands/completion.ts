@@ -8,7 +8,7 @@ export default class Completion extends KvCommand<typeof Completion> {
   static override summary = 'Print a shell completion script (bash, zsh or fish).'
   static override description = helpText(
     'Completes command names, flags, and namespace names after -n/--namespace and for kv ns use|delete|clean NAME ' +
-      '(read with kv ns list when you press Tab, in the --data-dir on the line if there is one). The script is made ' +
+      '(read with kv ns list when you press Tab, in the --store or --data-dir on the line if there is one). The script is made ' +
       "from this kv's commands: write it again after upgrading kv.\n\n" +
       'bash: save it as ~/.local/share/bash-completion/completions/kv (with the bash-completion package), or add ' +
       'source <(kv completion bash) to ~/.bashrc.\n' +

@@ -5,10 +5,11 @@ import {exportBulk} from '../engine/bulk/export.js'
 export default class Export extends KvCommand<typeof Export> {
   static override summary = 'Write every live key to stdout as Workers KV bulk records.'
   static override description = helpText(
-    'Streams every live key (under --prefix) in byte order, from one consistent snapshot, as {"key", "value", "base64"?, ' +
-      '"expiration"?} records: values that are not valid UTF-8 are base64 with "base64": true; expiration is seconds since ' +
-      'the epoch (fractional when the expiry is not on a whole second). NDJSON by default; --format json writes one array ' +
-      'that `wrangler kv bulk put` accepts. `kv import` reads either back exactly.',
+    'Streams every live key (under --prefix) in byte order as {"key", "value", "base64"?, "expiration"?, "metadata"?} ' +
+      'records: values that are not valid UTF-8 are base64 with "base64": true; expiration is seconds since the epoch ' +
+      '(fractional when the expiry is not on a whole second). A local namespace is read from one consistent snapshot; ' +
+      'on Redis, 256 keys at a time, each batch consistent. NDJSON by default; --format json writes one array that ' +
+      '`wrangler kv bulk put` accepts. `kv import` reads either back exactly.',
   )
   static override flags = {prefix: prefixFlag, format: formatFlag}
   static override examples = [

@@ -15,7 +15,8 @@ export default class Import extends KvCommand<typeof Import> {
       'base64 of the bytes; expiration is seconds since the epoch, expiration_ttl seconds from now (it wins). The format is ' +
       'detected from the first character ("[" json, "{" ndjson) unless --format is given. Every record is checked and written ' +
       'in one transaction: at the first bad record nothing is written and the error names the record and its line. Records ' +
-      'whose expiration has passed are skipped and counted. metadata and unknown fields are ignored with a warning.',
+      'whose expiration has passed are skipped and counted. metadata (any JSON of at most 1024 bytes) is stored with ' +
+      'the key; unknown fields are ignored with a warning.',
   )
   static override enableJsonFlag = true
   static override args = {file: Args.string({description: 'Bulk file to read, or - for stdin.', required: true, ignoreStdin: true})}

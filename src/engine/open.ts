@@ -77,8 +77,8 @@ export async function listNamespaces(options: LocationOptions = {}): Promise<str
 
 /**
  * Deletes a namespace and all its keys. It disappears at once and completely; on LMDB a process that still
- * has it open keeps working on a private copy that is freed when it closes, on Redis such a process gets
- * NAMESPACE_NOT_FOUND and the keys are freed in chunks after the namespace is gone.
+ * has it open keeps working on a private copy that is freed when it closes; on Redis such a process's writes
+ * fail with NAMESPACE_NOT_FOUND and its reads find nothing, and the keys are freed in chunks of 1,000.
  */
 export async function deleteNamespace(name: string, options: LocationOptions = {}): Promise<void> {
   checkNamespaceName(name)

@@ -161,7 +161,7 @@ describe('kv edit', () => {
   })
 
   it('on a terminal, text that broke JSON can be fixed at once: kv offers to reopen the editor', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'cfg', '{"a": 1}']))
     const {mkdtempSync} = await import('node:fs')
     const {join} = await import('node:path')
@@ -169,7 +169,7 @@ describe('kv edit', () => {
     const tries = join(mkdtempSync(join(tmpdir(), 'kv-tries-')), 'count')
     // First save: broken JSON; second: fixed.
     const script = `echo x >> "${tries}"; if [ "$(wc -l < "${tries}")" -eq 1 ]; then printf "{\\"a\\": " > "$1"; else printf "{\\"a\\": 2}" > "$1"; fi`
-    const session = TmuxSession.start(['edit', 'cfg'], {KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir, EDITOR: editor(script)})
+    const session = TmuxSession.start(['edit', 'cfg'], {...env, EDITOR: editor(script)})
     await session.waitFor('The value is no longer valid JSON')
     session.keys('Enter')
     expect((await session.exit()).code).toBe(0)
@@ -177,7 +177,7 @@ describe('kv edit', () => {
   })
 
   it('spawned for real without a terminal, with no EDITOR or VISUAL: runs vi from PATH', async () => {
-    const {kv, dataDir, configDir} = kvSandbox()
+    const {kv, env: sandbox} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'k', 'v']))
     const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs')
     const {join} = await import('node:path')
@@ -185,7 +185,7 @@ describe('kv edit', () => {
     const bin = mkdtempSync(join(tmpdir(), 'kv-fake-vi-'))
     writeFileSync(join(bin, 'vi'), '#!/bin/sh\nprintf "from vi" > "$1"\n')
     chmodSync(join(bin, 'vi'), 0o755)
-    const env = childEnv({KV_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir, PATH: `${bin}:${process.env.PATH}`, EDITOR: undefined, VISUAL: undefined})
+    const env = childEnv({...sandbox, PATH: `${bin}:${process.env.PATH}`, EDITOR: undefined, VISUAL: undefined})
     const code = await new Promise((resolve) => spawn(process.execPath, [KV_BIN, 'edit', 'k'], {env, stdio: 'ignore'}).on('close', resolve))
     expect(code).toBe(0)
     expectOutput(await kv(['get', 'k']), 'from vi')

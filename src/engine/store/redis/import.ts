@@ -2,7 +2,7 @@ import {encodeRecord} from '../record.js'
 import type {WriteOp} from '../store.js'
 import type {Connection} from './connection.js'
 import {randomId, type NamespaceKeys} from './layout.js'
-import {BEGIN_COMMIT, COMMIT_CHUNK, END_COMMIT} from './scripts.js'
+import {BEGIN_COMMIT, COMMIT_CHUNK, END_COMMIT, STAGE} from './scripts.js'
 
 /** Ops per staged chunk, and the bytes after which a chunk is closed early: committing one blocks the server ~1 ms. */
 const CHUNK_OPS = 1000
@@ -37,10 +37,7 @@ export async function stagedWriteAll(
     let bytes = 0
     const flush = async () => {
       const chunk = keys.stage(importId, count++)
-      const sent = connection.pipeline([
-        ['RPUSH', chunk, ...items],
-        ['PEXPIRE', chunk, STAGE_TTL_MS],
-      ])
+      const sent = connection.script(STAGE, [chunk], [STAGE_TTL_MS, ...items])
       sent.catch(() => {}) // awaited below; this only keeps an early failure from counting as unhandled
       items = []
       bytes = 0

@@ -138,6 +138,19 @@ return reclaim(KEYS[2], KEYS[3], ARGV[3], tonumber(ARGV[1]), tonumber(ARGV[2]))
 `
 
 /**
+ * Stages one chunk of an import: its list and its expiry in one step, so no chunk is ever left without a
+ * TTL (a process killed between two separate commands would leave one for good). KEYS: the chunk.
+ * ARGV: the TTL in ms, then the items. RPUSHes at most 999 items per call: Lua's unpack has a limit.
+ */
+export const STAGE = `
+for i = 2, #ARGV, 999 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 998, #ARGV)))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`
+
+/**
  * Starts committing a staged import: marks it in the meta hash (so that any process opening the namespace
  * finishes it, should this one die) and makes its staged chunks permanent. KEYS: meta. ARGV: import id,
  * chunk count, stage prefix. Fails when a chunk has expired (an import staged for longer than the staging TTL).
