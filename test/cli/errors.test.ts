@@ -40,8 +40,8 @@ describe('usage errors: exit 2, one line on stderr, nothing on stdout', () => {
     expectQuietSuccess(await kv(['put', 'k', 'v']))
     const cases = [
       ['get'],
-      ['get', 'a', 'b'],
       ['get', 'k', '--bogus'],
+      ['get', 'k', 'other', '-x'],
       ['put'],
       ['put', 'k', 'v', 'extra'],
       ['put', 'k', 'v', '--expires-in'],

@@ -62,7 +62,7 @@ describe('kv put --expires-in', () => {
     expect(withTtl.expiresAt).toEqual(expect.any(Number))
     expectQuietSuccess(await kv(['put', 'k', 'v2']))
     const [json, list] = await Promise.all([kv(['get', 'k', '--json']), kv(['list', '--json'])])
-    expect(JSON.parse(json.text)).toEqual({key: 'k', value: 'v2', base64: false, expiresAt: null})
+    expect(JSON.parse(json.text)).toEqual({key: 'k', value: 'v2', base64: false, expiresAt: null, metadata: null})
     expect(JSON.parse(list.text)).toEqual({keys: [{name: 'k', expiresAt: null, metadata: null}], cursor: null, complete: true})
   })
 
@@ -79,6 +79,6 @@ describe('kv put --expires-in', () => {
       expectFailure(result, 2)
     }
     const json = JSON.parse((await kv(['get', 'k', '--json'])).text)
-    expect(json).toEqual({key: 'k', value: 'previous', base64: false, expiresAt: null})
+    expect(json).toEqual({key: 'k', value: 'previous', base64: false, expiresAt: null, metadata: null})
   })
 })
