@@ -134,7 +134,7 @@ function checkMember(
   const name = describeKey(member)
   const damagedKey = keyProblem(member)
   if (damagedKey !== undefined) findings.problem('record', `key ${name}: ${damagedKey}`)
-  if (found.score !== '0') findings.problem('index', `keys: key ${name} has score ${found.score}, not 0 (lists skip it)`)
+  if (found.score !== '0') findings.problem('index', `keys: key ${name} has score ${found.score}, not 0 (lists can miss it)`)
   if (found.type !== 'string') {
     findings.problem('index', found.type === 'none' ? `keys: key ${name} has no record` : `key ${name}: its record is a ${found.type}, not a string`)
     return
