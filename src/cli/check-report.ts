@@ -7,17 +7,15 @@ import {writeTable} from './table.js'
 export const SHOWN_PROBLEMS = 5
 
 /**
- * What `kv ns check` prints as each namespace's check ends: its problems on stderr, one line each (at most
- * SHOWN_PROBLEMS, then how many more), and, unless stdout is a terminal (which gets a table at the end), one
- * line on stdout: the name and "ok" or "damaged", tab-separated. Notes are for a person: terminal only.
+ * What `kv ns check` prints without --json as each namespace's check ends: its problems on stderr, one line
+ * each (at most SHOWN_PROBLEMS, then how many more), and, unless stdout is a terminal (which gets a table at
+ * the end), one line on stdout: the name and "ok" or "damaged", tab-separated. Notes are for a person:
+ * terminal only.
  */
-export function reportCheck(checked: NamespaceCheck, {json}: {json: boolean}): void {
+export function reportCheck(checked: NamespaceCheck): void {
   const where = `namespace "${checked.name}"`
-  if (!json) {
-    for (const problem of checked.problems.slice(0, SHOWN_PROBLEMS)) message(`${where}: ${problem.message}`)
-    if (checked.problemCount > SHOWN_PROBLEMS) message(`${where}: … and ${plural(checked.problemCount - SHOWN_PROBLEMS, 'more problem')}`)
-  }
-  if (json) return
+  for (const problem of checked.problems.slice(0, SHOWN_PROBLEMS)) message(`${where}: ${problem.message}`)
+  if (checked.problemCount > SHOWN_PROBLEMS) message(`${where}: … and ${plural(checked.problemCount - SHOWN_PROBLEMS, 'more problem')}`)
   if (stdoutIsTerminal()) for (const note of checked.notes) message(`${where}: note: ${note}`)
   else writeLines([`${checked.name}\t${checked.ok ? 'ok' : 'damaged'}`])
 }

@@ -33,7 +33,7 @@ export default class NsCheck extends KvCommand<typeof NsCheck> {
     const checks: NamespaceCheck[] = []
     for await (const checked of named === undefined ? checkEveryNamespace(location) : [await checkNamespace(named, location)]) {
       checks.push(checked)
-      reportCheck(checked, {json})
+      if (!json) reportCheck(checked)
     }
     if (!json && stdoutIsTerminal()) {
       if (checks.length > 0) await writeCheckTable(checks)
