@@ -73,9 +73,8 @@ function checkRecords(
   }
   for (const {key, value} of dbs.records.getRange({transaction})) {
     if (++counts.keys % PROGRESS_EVERY === 0) progress('records', counts.keys)
-    const name = describeKey(key)
     const keyDamage = keyProblem(key)
-    if (keyDamage !== undefined) findings.problem('record', `key ${name}: ${keyDamage}`)
+    if (keyDamage !== undefined) findings.problem('record', `key ${describeKey(key)}: ${keyDamage}`)
     // `expiries` entries before this key belong to no record.
     while (!expiry.done && Buffer.compare(expiry.value.key, key) < 0) {
       findings.problem('index', `expiries: key ${describeKey(expiry.value.key)} has no record`)
@@ -83,25 +82,26 @@ function checkRecords(
     }
     let indexed: number | undefined
     if (!expiry.done && Buffer.compare(expiry.value.key, key) === 0) {
-      indexed = readTime(expiry.value.value, `expiries: key ${name}`, findings)
+      indexed = readTime(expiry.value.value, key, findings)
       nextExpiry()
     }
     const damage = recordDamage(value)
     if (damage !== undefined) {
-      findings.problem('record', `key ${name}: ${damage}`)
+      findings.problem('record', `key ${describeKey(key)}: ${damage}`)
       continue
     }
+    const name = () => describeKey(key)
     const expiresAt = recordExpiry(value)
     if (expiresAt === null) {
-      if (indexed !== undefined) findings.problem('index', `key ${name} never expires, but expiries says it expires at ${describeTime(indexed)}`)
+      if (indexed !== undefined) findings.problem('index', `key ${name()} never expires, but expiries says it expires at ${describeTime(indexed)}`)
       continue
     }
     counts.expiring++
     if (expiresAt <= now) counts.expired++
-    if (indexed === undefined) findings.problem('index', `key ${name} expires at ${describeTime(expiresAt)} but has no expiries entry`)
-    else if (indexed !== expiresAt) findings.problem('index', `key ${name} expires at ${describeTime(expiresAt)}, but expiries says ${describeTime(indexed)}`)
+    if (indexed === undefined) findings.problem('index', `key ${name()} expires at ${describeTime(expiresAt)} but has no expiries entry`)
+    else if (indexed !== expiresAt) findings.problem('index', `key ${name()} expires at ${describeTime(expiresAt)}, but expiries says ${describeTime(indexed)}`)
     if (dbs.expiryIndex.get(indexKey(expiresAt, key), {transaction}) === undefined) {
-      findings.problem('index', `key ${name} expires at ${describeTime(expiresAt)} but has no expiry-index entry`)
+      findings.problem('index', `key ${name()} expires at ${describeTime(expiresAt)} but has no expiry-index entry`)
     }
   }
   for (; !expiry.done; nextExpiry()) findings.problem('index', `expiries: key ${describeKey(expiry.value.key)} has no record`)
@@ -129,7 +129,7 @@ function checkIndex(
     const where = `expiry-index: key ${describeKey(key)} at ${describeTime(time)}`
     if (value.length !== 0) findings.problem('index', `${where}: the entry holds ${value.length} bytes, not none`)
     const stored = dbs.expiries.get(key, {transaction})
-    const expiresAt = stored === undefined ? undefined : readTime(stored, `expiries: key ${describeKey(key)}`, findings)
+    const expiresAt = stored === undefined ? undefined : readTime(stored, key, findings)
     if (expiresAt === time) continue
     if (expiresAt !== undefined) findings.problem('index', `${where}: the key expires at ${describeTime(expiresAt)}`)
     else if (dbs.records.get(key, {transaction}) === undefined) findings.problem('index', `${where}: the key has no record`)
@@ -138,9 +138,10 @@ function checkIndex(
   counts.entries['expiry-index'] = read
 }
 
-function readTime(bytes: Uint8Array, where: string, findings: Findings): number | undefined {
+/** The time of an `expiries` entry (of `key`). */
+function readTime(bytes: Uint8Array, key: Uint8Array, findings: Findings): number | undefined {
   if (bytes.length === TIME_BYTES) return decodeTime(bytes)
-  findings.problem('index', `${where}: the expiry time is ${bytes.length} bytes, not ${TIME_BYTES}`)
+  findings.problem('index', `expiries: key ${describeKey(key)}: the expiry time is ${bytes.length} bytes, not ${TIME_BYTES}`)
   return undefined
 }
 
