@@ -135,7 +135,7 @@ done`
       [[''], wordsAfter('')],
       [['i'], ['import', 'incr']],
       [['ns', ''], wordsAfter('ns')],
-      [['ns', 'c'], ['clean', 'create']],
+      [['ns', 'c'], ['check', 'clean', 'create']],
       [['-'], ['--help', '--version']],
     ])
   })
@@ -149,7 +149,7 @@ done`
     ])
   })
 
-  it('completes namespace names after -n/--namespace and for ns use|delete|clean NAME', async () => {
+  it('completes namespace names after -n/--namespace and for ns use|delete|clean|check NAME', async () => {
     const both = ['alpha', 'beta']
     await expectCompletions([
       [['get', '-n', ''], both],
@@ -157,6 +157,7 @@ done`
       [['ns', 'use', ''], both],
       [['ns', 'delete', '--yes', ''], both],
       [['ns', 'clean', ''], both],
+      [['ns', 'check', ''], both],
       // A flag's value is not the argument.
       [['ns', 'use', '-n', 'beta', ''], both],
       [['ns', 'use', 'a'], ['alpha']],
