@@ -242,6 +242,12 @@ describe('kv ns check: damage', () => {
     expect(JSON.parse(json.stderr)).toEqual({error: {code: 'STORAGE_FAILURE', message: 'namespace "victim" is damaged (8 problems)'}})
   })
 
+  it('a damaged second meta page (LMDB would pick it if its transaction id were the greater): exit 4, named', async () => {
+    const dataDir = dataDirWith((victim) => overwrite(join(victim, 'data.mdb'), PAGE + 18, Buffer.from([0x40, 0])))
+    const lines = expectDamaged(await kv(['ns', 'check', 'victim'], dataDir))
+    expect(lines[0]).toBe('meta page 1 is damaged: it is not marked as a meta page (flags 0x40)')
+  })
+
   it('a truncated data file: exit 4, one line from the meta-page check', async () => {
     const dataDir = dataDirWith((victim) => truncateSync(join(victim, 'data.mdb'), 2 * PAGE))
     expect(expectDamaged(await kv(['ns', 'check', 'victim'], dataDir))).toEqual([expect.stringMatching(/^data\.mdb is truncated/)])
