@@ -1,3 +1,13 @@
+export {
+  checkEveryNamespace,
+  checkNamespace,
+  type CheckOptions,
+  type CheckProblem,
+  type CheckProblemKind,
+  type LmdbCheckDetails,
+  type NamespaceCheck,
+  type RedisCheckDetails,
+} from './engine/check.js'
 export {defaultDataDir} from './engine/data-dir.js'
 export {KvError, isKvError, type KvErrorCode} from './engine/errors.js'
 export {

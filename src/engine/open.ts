@@ -26,7 +26,7 @@ export interface OpenOptions extends LocationOptions {
  * The backend for a location. Each is loaded only when used, so a local command never loads the Redis
  * client and a Redis one never loads lmdb-js (import() of a bundled module is evaluated lazily too).
  */
-async function backendFor(options: LocationOptions): Promise<StoreBackend> {
+export async function backendFor(options: LocationOptions): Promise<StoreBackend> {
   const location: StoreLocation = parseStoreLocation(options.store ?? 'local')
   if (location.kind === 'lmdb') {
     const {LmdbBackend} = await import('./store/lmdb/backend.js')

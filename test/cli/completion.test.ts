@@ -199,7 +199,7 @@ done`
       ['', wordsAfter('')],
       ['i', ['import', 'incr']],
       ['ns ', wordsAfter('ns')],
-      ['ns c', ['clean', 'create']],
+      ['ns c', ['check', 'clean', 'create']],
       ['-', ['--help', '--version']],
     ])
   })
@@ -214,7 +214,7 @@ done`
     ])
   })
 
-  it('completes namespace names after -n/--namespace and for ns use|delete|clean NAME', async () => {
+  it('completes namespace names after -n/--namespace and for ns use|delete|clean|check NAME', async () => {
     const both = ['alpha', 'beta']
     const [flag, other] = sandbox.other
     await expectCompletions([
@@ -223,6 +223,7 @@ done`
       ['ns use ', both],
       ['ns delete --yes ', both],
       ['ns clean ', both],
+      ['ns check ', both],
       // A flag's value is not the argument, even one bash splits into several words.
       ['ns use -n beta ', both],
       [`ns use ${flag} ${other} `, ['gamma']],

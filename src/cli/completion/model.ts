@@ -52,6 +52,7 @@ const FLAG_VALUES: Record<string, ValueKind> = {
 
 /** The same for arguments, by command id and argument name. */
 const ARG_VALUES: Record<string, Record<string, ValueKind>> = {
+  'ns:check': {name: {kind: 'namespace'}},
   'ns:clean': {name: {kind: 'namespace'}},
   'ns:delete': {name: {kind: 'namespace'}},
   'ns:use': {name: {kind: 'namespace'}},

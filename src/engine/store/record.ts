@@ -90,6 +90,28 @@ function decodeHead(record: Uint8Array): {expiresAt: number | null; metadata: st
   return {expiresAt, metadata: utf8.decode(record.subarray(start, start + length)), valueOffset: start + length}
 }
 
+/**
+ * What is wrong with a stored record, or undefined when kv could have written it: the header, the flags,
+ * a zero expiry time where the key never expires, metadata that fits and is JSON (`kv ns check`).
+ */
+export function recordDamage(record: Uint8Array): string | undefined {
+  if (record.length < HEADER_BYTES) return `its record is ${record.length} bytes, shorter than the ${HEADER_BYTES}-byte header`
+  if ((record[FLAGS] & ~(EXPIRES | HAS_METADATA)) !== 0) return `its record has unknown flags 0x${record[FLAGS].toString(16)}`
+  if ((record[FLAGS] & EXPIRES) === 0 && (uint32At(record, EXPIRY) !== 0 || uint32At(record, EXPIRY + 4) !== 0)) {
+    return 'its record never expires but holds an expiry time'
+  }
+  if ((record[FLAGS] & HAS_METADATA) === 0) return undefined
+  const length = record.length >= HEADER_BYTES + METADATA_LENGTH_BYTES ? (record[HEADER_BYTES] << 8) | record[HEADER_BYTES + 1] : -1
+  const start = HEADER_BYTES + METADATA_LENGTH_BYTES
+  if (length < 0 || record.length < start + length) return 'its record\'s metadata runs past its end'
+  try {
+    JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(record.subarray(start, start + length)))
+  } catch {
+    return 'its record\'s metadata is not JSON text'
+  }
+  return undefined
+}
+
 /** Whether two versions are the same bytes. */
 export function sameVersion(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0

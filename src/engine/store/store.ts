@@ -10,6 +10,8 @@
  *   reads inside an open write transaction.
  */
 
+import type {StoreCheck} from './check.js'
+
 /** An entry as stored: live or expired (the engine decides). */
 export interface StoredEntry {
   value: Uint8Array
@@ -132,6 +134,13 @@ export interface StoreBackend {
    * that still has it open sees NAMESPACE_NOT_FOUND (Redis) or a private copy until it closes (LMDB).
    */
   remove(name: string): Promise<void>
+  /**
+   * Checks a namespace's integrity without trusting it (`kv ns check`): every page or key it uses, and that
+   * its indexes agree with its records; `now` decides which keys count as expired. What it finds is in the
+   * report, never thrown; fails with NAMESPACE_NOT_FOUND when there is no such namespace. Optional: a store
+   * without it cannot be checked.
+   */
+  check?(name: string, options: {now: number}): Promise<StoreCheck>
   /** Releases what the backend holds (connections); namespaces opened from it must be closed first. */
   close(): Promise<void>
 }

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import {isKvError} from '../../errors.js'
 import {namespaceExists, namespaceNotFound} from '../errors.js'
+import type {StoreCheck} from '../check.js'
 import type {Store, StoreBackend} from '../store.js'
 import {ensureFormat, openEnvironment, writeFormat} from './environment.js'
 import {isErrno, storageCall, storageFailure} from './errors.js'
@@ -124,6 +125,13 @@ export class LmdbBackend implements StoreBackend {
       throw storageFailure(name, error)
     }
     storageCall(name, () => rmSync(removing, {recursive: true, force: true}))
+  }
+
+  /** Reads the namespace in a child process (store/lmdb/check.ts): a damaged page cannot crash this one. */
+  async check(name: string, {now}: {now: number}): Promise<StoreCheck> {
+    if (!(await this.exists(name))) throw namespaceNotFound(name)
+    const {checkEnvironment} = await import('./check.js')
+    return checkEnvironment(this.directoryOf(name), now)
   }
 
   async close(): Promise<void> {}

@@ -23,7 +23,7 @@ export type Bytes = Database<Uint8Array, Uint8Array>
  * Format 1 (kv 0.1.0) kept values without a header, in `values`; it is upgraded on open.
  */
 export const FORMAT = 2
-const FORMAT_KEY = Buffer.from('format')
+export const FORMAT_KEY = Buffer.from('format')
 
 export interface Environment {
   root: RootDatabase
@@ -51,6 +51,15 @@ export function openEnvironment(directory: string): Environment {
     meta: root.openDB({name: 'kv-meta', ...DB_OPTIONS}),
     close: () => root.close(),
   }
+}
+
+/**
+ * The environment opened read-only, for `kv ns check`: it writes nothing, not even a database that is
+ * missing (LMDB would create it), so databases are opened one by one, only those the file holds.
+ */
+export function openEnvironmentReadOnly(directory: string): {root: RootDatabase; database(name: string): Bytes} {
+  const root = open({path: directory, ...ENV_OPTIONS, readOnly: true})
+  return {root, database: (name) => root.openDB({name, ...DB_OPTIONS})}
 }
 
 /** The format a namespace is stored in; a namespace without one was written by kv 0.1.0 (format 1). */

@@ -291,7 +291,7 @@ export function encodeTime(ms: number): Uint8Array {
   return bytes
 }
 
-function decodeTime(bytes: Uint8Array): number {
+export function decodeTime(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return view.getUint32(0) * 2 ** 32 + view.getUint32(4)
 }

@@ -1,6 +1,7 @@
 import {isKvError} from '../../errors.js'
 import {formatTooNew, namespaceExists, namespaceNotFound} from '../errors.js'
 import type {StoreLocation} from '../location.js'
+import type {StoreCheck} from '../check.js'
 import type {Store, StoreBackend} from '../store.js'
 import {adopt, connect, type Connection} from './connection.js'
 import {rollForward} from './import.js'
@@ -89,6 +90,14 @@ export class RedisBackend implements StoreBackend {
     if (removed === 0) throw namespaceNotFound(name)
     const trash = ((await this.connection.call('SMEMBERS', this.trash)) as Buffer[]).map((member) => member.toString())
     for (const queued of [id, ...trash.filter((other) => other !== id)]) await this.free(queued)
+  }
+
+  /** Read-only: an import being committed is left for the next open to finish (store/redis/check.ts). */
+  async check(name: string, {now}: {now: number}): Promise<StoreCheck> {
+    const id = await this.idOf(name)
+    if (id === undefined) throw namespaceNotFound(name)
+    const {checkRedisNamespace} = await import('./check.js')
+    return checkRedisNamespace(this.connection, new NamespaceKeys(this.connection.prefix, id), now)
   }
 
   async close(): Promise<void> {

@@ -87,6 +87,36 @@ export class Connection {
     }
   }
 
+  /**
+   * Every key matching `pattern` on the node that holds the slot of `sameSlotAs` (the server itself when it is
+   * not a Cluster), a batch at a time. SCAN never blocks the server; a key may come twice.
+   */
+  async *scan(sameSlotAs: Buffer, pattern: Buffer, count: number): AsyncGenerator<Buffer[], void, undefined> {
+    for (const node of await this.nodesHolding(sameSlotAs)) {
+      let cursor = '0'
+      do {
+        let reply: [Buffer, Buffer[]]
+        try {
+          reply = (await node.callBuffer('SCAN', [cursor, 'MATCH', pattern, 'COUNT', count])) as [Buffer, Buffer[]]
+        } catch (error) {
+          throw this.failure(error)
+        }
+        cursor = reply[0].toString()
+        if (reply[1].length > 0) yield reply[1]
+      } while (cursor !== '0')
+    }
+  }
+
+  /** The master that serves `key`'s slot; every master when the Cluster's slot table does not say. */
+  private async nodesHolding(key: Buffer): Promise<Redis[]> {
+    if (!this.cluster) return [this.client as Redis]
+    const cluster = this.client as Cluster
+    const slot = (await this.call('CLUSTER', 'KEYSLOT', key)) as number
+    const masters = cluster.nodes('master')
+    const owner = masters.find((node) => `${node.options.host}:${node.options.port}` === cluster.slots[slot]?.[0])
+    return owner === undefined ? masters : [owner]
+  }
+
   acquire(): this {
     this.refs++
     return this

@@ -1,0 +1,150 @@
+import {spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+import {Findings, type CheckProblem, type StoreCheck} from '../check.js'
+import type {EntryCounts} from './check-entries.js'
+import type {PageWalk} from './pages.js'
+
+/**
+ * `kv ns check` on a local namespace. Everything that reads the data file runs in a child process
+ * (store/lmdb/check-child.ts): a page walk with plain file reads (store/lmdb/pages.ts), which finds damaged
+ * pages without LMDB, then a read of every entry through lmdb-js (store/lmdb/check-entries.ts). When LMDB
+ * aborts on a damaged page, the child dies and this reports the namespace as damaged, naming the signal
+ * and what was being read; kv itself never maps a page of the namespace here.
+ */
+
+export type CheckPhase = 'file' | 'pages' | 'opening' | 'records' | 'expiry-index'
+
+export interface Found {
+  problems: CheckProblem[]
+  problemCount: number
+  notes: string[]
+}
+
+/** What the child says, one JSON line each, in this order. */
+export type ChildMessage =
+  /** It enters a phase (or, with `done`, is still in it: entries or pages read so far). */
+  | {phase: CheckPhase; done?: number}
+  /** The phase it is in failed: LMDB returned an error. */
+  | {failed: string}
+  | {found: Found}
+  | {pages: PageWalk | null; found: Found}
+  /** `snapshot`: the commit the entries were read from, when known (no commit happened meanwhile). */
+  | {entries: EntryCounts; snapshot: number | null; found: Found}
+  | {done: true}
+
+const PHASE_WORDS: Record<CheckPhase, string> = {
+  file: 'checking the meta pages',
+  pages: 'walking the pages',
+  opening: 'opening the environment',
+  records: 'reading records and expiries',
+  'expiry-index': 'reading expiry-index',
+}
+
+/**
+ * The child reports progress at least every 20,000 pages or entries; one that says nothing for this long is
+ * stuck (a damaged tree LMDB loops in), and is killed.
+ */
+const STALL_MS = 60_000
+
+/** Checks the LMDB environment in `directory`; never throws for what it finds in the files. */
+export function checkEnvironment(directory: string, now: number): Promise<StoreCheck> {
+  const findings = new Findings()
+  let phase: CheckPhase = 'file'
+  let walk: PageWalk | null = null
+  let entries: EntryCounts | undefined
+  let finished = false
+  const handle = (message: ChildMessage) => {
+    if ('phase' in message) phase = message.phase
+    if ('failed' in message) findings.problem('read', `LMDB failed ${PHASE_WORDS[phase]}: ${message.failed}`)
+    if ('found' in message) findings.merge(message.found)
+    if ('pages' in message) walk = message.pages
+    if ('entries' in message) {
+      entries = message.entries
+      if (walk !== null && message.snapshot === walk.txnId) compareCounts(walk, entries, findings)
+    }
+    if ('done' in message) finished = true
+  }
+  return new Promise((resolve, reject) => {
+    const [command, args] = childCommand(directory, now)
+    const child = spawn(command, args, {stdio: ['ignore', 'pipe', 'pipe']})
+    let stalled = false
+    let timer: NodeJS.Timeout | undefined
+    const alive = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        stalled = true
+        child.kill('SIGKILL')
+      }, STALL_MS)
+    }
+    alive()
+    let pending = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      alive()
+      pending += chunk
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        handle(JSON.parse(pending.slice(0, end)) as ChildMessage)
+        pending = pending.slice(end + 1)
+      }
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderr.length < 4096) stderr += chunk
+    })
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const words = PHASE_WORDS[phase]
+      if (stalled) findings.problem('read', `the check process made no progress for ${STALL_MS / 1000} s while ${words}, and was stopped`)
+      else if (signal !== null) findings.problem('read', `the check process was killed by ${signal} while ${words}: LMDB aborts on this namespace's pages, and kv would too`)
+      else if (code !== 0 || !finished) {
+        const said = stderr.split('\n').find((line) => line.trim() !== '')
+        findings.problem('read', `the check process exited with code ${code} while ${words}${said ? `: ${said.trim()}` : ''}`)
+      }
+      resolve(report(findings, walk, entries))
+    })
+  })
+}
+
+function report(findings: Findings, walk: PageWalk | null, entries: EntryCounts | undefined): StoreCheck {
+  // When the entries could not be read, the counts the page walk found are the next best thing.
+  const stated = (name: string) => walk?.databases.find((db) => db.name === name)?.entries ?? 0
+  return {
+    entries: entries?.keys ?? stated('records'),
+    withExpiry: entries?.expiring ?? stated('expiries'),
+    expired: entries?.expired ?? 0,
+    problems: findings.problems,
+    problemCount: findings.problemCount,
+    notes: findings.notes,
+    details: walk === null ? null : {store: 'lmdb', ...walk},
+  }
+}
+
+/** The page walk and LMDB read the same commit: they must find the same entries. */
+function compareCounts(walk: PageWalk, entries: EntryCounts, findings: Findings): void {
+  for (const [name, read] of Object.entries(entries.entries)) {
+    const held = walk.databases.find((db) => db.name === name)?.entries
+    if (held !== undefined && held !== read) findings.problem('count', `${name}: LMDB returned ${read} entries, its pages hold ${held}`)
+  }
+}
+
+/**
+ * How to start the child: node on check-child.js next to this module (the library in dist/), or under
+ * dist/engine/store/lmdb/ when this code runs from the CLI's bundle (dist/kv.cjs), or check-child.ts through
+ * tsx when the sources run directly (bin/dev.js, the tests). On POSIX systems through sh, to turn core dumps
+ * off: an abort is expected here, and a core file of a Node process is hundreds of megabytes.
+ */
+function childCommand(directory: string, now: number): [string, string[]] {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const built = [join(here, 'check-child.js'), join(here, 'engine', 'store', 'lmdb', 'check-child.js')].find((path) => existsSync(path))
+  const node = built !== undefined ? [built] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, join(here, 'check-child.ts')]
+  const args = [...node, directory, String(now)]
+  if (process.platform === 'win32') return [process.execPath, args]
+  return ['/bin/sh', ['-c', 'ulimit -c 0 2>/dev/null; exec "$0" "$@"', process.execPath, ...args]]
+}
