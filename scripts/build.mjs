@@ -37,6 +37,88 @@ const bundleNativeLoaders = {
   },
 }
 
+/**
+ * kv's sources import Command, Args and Flags from '@oclif/core'. In the bundle they get them from oclif's narrower
+ * entry points (the same modules, hence the same classes): oclif's index evaluates all of oclif as it loads (Config
+ * and plugin loading, help, ux, and semver for its Node version check), which a command that starts on the fast path
+ * (src/cli/fast-path.ts) never uses. `await import('@oclif/core')` (main.ts, when oclif runs the command) still gets
+ * the index. A name this does not export fails the build: add it here.
+ */
+const OCLIF_FOR_SOURCES = [
+  "export {Command} from '@oclif/core/command'",
+  "export * as Args from '@oclif/core/args'",
+  "export * as Flags from '@oclif/core/flags'",
+].join('\n')
+
+const oclifEntryPoints = {
+  name: 'kv-oclif-entry-points',
+  setup(build) {
+    const sources = join(root, 'src') + sep
+    build.onResolve({filter: /^@oclif\/core$/}, (args) =>
+      args.kind === 'import-statement' && args.importer.startsWith(sources) ? {path: 'oclif-for-sources', namespace: 'kv'} : undefined,
+    )
+    build.onLoad({filter: /^oclif-for-sources$/, namespace: 'kv'}, () => ({contents: OCLIF_FOR_SOURCES, resolveDir: root, loader: 'js'}))
+  },
+}
+
+/**
+ * Modules oclif requires as it loads but uses only for what the fast path (src/cli/fast-path.ts) never does. In the
+ * bundle, a require() of one of these by oclif returns a stand-in (scripts/deferred-module.cjs) that evaluates the
+ * module when one of its exports is first used: the same code runs, only when it is needed. Modules oclif uses while
+ * it parses stay as they are (a stand-in costs a little on every use). Matched against the path under node_modules/,
+ * or a Node built-in's name.
+ */
+const DEFERRED = [
+  // Config.load: the package, plugins and their discovery (tinyglobby), manifests, TypeScript and ESM loading.
+  /^@oclif\/core\/lib\/config\/(index|ts-path)\.js$/,
+  /^@oclif\/core\/lib\/module-loader\.js$/,
+  // Error classes and their printing (wrap-ansi, clean-stack, the screen width): evaluated when an error is thrown.
+  /^@oclif\/core\/lib\/(errors\/index|errors\/error|parser\/errors)\.js$/,
+  // Help: its rendering, templates and colours. (The fast path uses normalizeArgv from help's index.)
+  /^@oclif\/core\/lib\/help\/(command|root)\.js$/,
+  /^(ejs|ansis|wrap-ansi|string-width|widest-line|indent-string)\//,
+  // ux (spinners, colourised JSON, themes) and performance marks (perf_hooks).
+  /^@oclif\/core\/lib\/(ux\/index|ux\/theme|performance)\.js$/,
+  // The parser reads stdin with readline only for an argument without ignoreStdin.
+  /^node:(readline|fs\/promises)$/,
+]
+
+const DEFERRED_HELPER = join(root, 'scripts', 'deferred-module.cjs')
+
+const deferredModules = {
+  name: 'kv-deferred-modules',
+  setup(build) {
+    const oclif = join(root, 'node_modules', '@oclif', 'core') + sep
+    const requireFromRoot = createRequire(join(root, 'package.json'))
+    const resolving = Symbol('resolving')
+    const matched = new Set()
+    build.onResolve({filter: /.*/}, async (args) => {
+      if (args.kind !== 'require-call' || args.namespace !== 'file' || args.pluginData === resolving || !args.importer.startsWith(oclif)) return undefined
+      const resolved = await build.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: resolving})
+      if (resolved.errors.length > 0) return undefined
+      const name = resolved.external ? resolved.path : relative(join(root, 'node_modules'), resolved.path).split(sep).join('/')
+      const pattern = DEFERRED.find((candidate) => candidate.test(name))
+      if (pattern === undefined) return undefined
+      matched.add(pattern)
+      // What `__esModule` reads, asked of the module itself here, so that the stand-in can answer without evaluating
+      // it (__importDefault and __importStar ask as soon as it is required).
+      const esModule = requireFromRoot(resolved.path).__esModule === true
+      return {path: resolved.path, namespace: 'kv-deferred', pluginData: {name, esModule}}
+    })
+    build.onLoad({filter: /.*/, namespace: 'kv-deferred'}, ({path, pluginData: {name, esModule}}) => ({
+      contents: `module.exports = require(${JSON.stringify(DEFERRED_HELPER)}).deferred(${JSON.stringify(name)}, () => require(${JSON.stringify(path)}), ${esModule})`,
+      resolveDir: root,
+      loader: 'js',
+    }))
+    // After an oclif upgrade a pattern may no longer name anything oclif requires: the fast path would quietly
+    // evaluate what it names again.
+    build.onEnd(() => {
+      const unmatched = DEFERRED.filter((pattern) => !matched.has(pattern))
+      return {errors: unmatched.map((pattern) => ({text: `DEFERRED pattern ${pattern} matched no module oclif requires: review it`}))}
+    })
+  },
+}
+
 /** oclif command ids from file names: src/commands/ns/create.ts -> "ns:create". */
 function commandFiles() {
   const dir = join(root, 'src', 'commands')
@@ -46,12 +128,28 @@ function commandFiles() {
     .map((file) => ({id: file.replace(/\.ts$/, '').split(/[\\/]/).join(':'), path: join(dir, file)}))
 }
 
-/** The bundle's entry: the CLI's main plus the COMMANDS table oclif's "explicit" strategy reads. */
+/**
+ * The bundle's entry: the CLI's main, and the COMMANDS table oclif's "explicit" strategy reads. A command's module
+ * is evaluated when its entry in the table is first read, so a start evaluates only the command it runs.
+ */
 function entrySource() {
-  const commands = commandFiles()
-  const imports = commands.map(({path}, i) => `import command${i} from ${JSON.stringify('./' + relative(root, path).split('\\').join('/'))}`)
-  const table = commands.map(({id}, i) => `  ${JSON.stringify(id)}: command${i},`)
-  return [`export {main} from './src/cli/main.ts'`, ...imports, `export const COMMANDS = {`, ...table, `}`, ''].join('\n')
+  const loaders = commandFiles().map(({id, path}) => {
+    const source = JSON.stringify('./' + relative(root, path).split('\\').join('/'))
+    return `  ${JSON.stringify(id)}: () => require(${source}).default,`
+  })
+  return [
+    `import {main as runCli} from './src/cli/main.ts'`,
+    `import {evaluated} from ${JSON.stringify('./' + relative(root, DEFERRED_HELPER).split(sep).join('/'))}`,
+    `const loaders = {`,
+    ...loaders,
+    `}`,
+    `export const COMMANDS = {}`,
+    `for (const [id, load] of Object.entries(loaders)) Object.defineProperty(COMMANDS, id, {enumerable: true, get: load})`,
+    `export function main(argv, root) {`,
+    `  return runCli(argv, root, {commands: COMMANDS, deferredModules: evaluated})`,
+    `}`,
+    '',
+  ].join('\n')
 }
 
 async function build() {
@@ -66,7 +164,7 @@ async function build() {
     format: 'cjs',
     target: 'node20',
     external: EXTERNAL,
-    plugins: [bundleNativeLoaders],
+    plugins: [bundleNativeLoaders, oclifEntryPoints, deferredModules],
     define: {'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': '__kvImportMetaUrl'},
     banner: {js: "const __kvImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
     legalComments: 'none',

@@ -1,10 +1,26 @@
-import {flush, run} from '@oclif/core'
+import type {Command} from '@oclif/core'
 
 import {reportFailure} from './failure.js'
+import {writeStartupTrace} from './startup-trace.js'
 
-/** The CLI: oclif runs the command named in argv; bin/run.js loads this from the bundle. */
-export async function main(argv: string[], root: string): Promise<void> {
+/** What the bundle (scripts/build.mjs) gives main. */
+export interface Bundle {
+  /** oclif's "explicit" command table; a command's module is evaluated when its entry is first read. */
+  commands: CommandTable
+  /** The bundle's deferred modules evaluated so far (for KV_STARTUP_TRACE). */
+  deferredModules: readonly string[]
+}
+
+/** oclif's "explicit" command table: id -> command class. */
+export type CommandTable = Readonly<Record<string, Command.Class>>
+
+/**
+ * The CLI: runs the command named in argv; bin/run.js loads this from the bundle, with the bundle's command table.
+ * oclif, and only the modules that command needs, are evaluated once it is known which.
+ */
+export async function main(argv: string[], root: string, {deferredModules}: Bundle): Promise<void> {
   try {
+    const {flush, run} = await import('@oclif/core')
     // kv has no user plugins. oclif would otherwise load any listed in $KV_DATA_DIR/package.json, since it
     // reads KV_DATA_DIR as its own data directory: a data directory must never run code.
     await run(argv, {root, userPlugins: false})
@@ -13,6 +29,7 @@ export async function main(argv: string[], root: string): Promise<void> {
     // Commands report their own errors; what arrives here is oclif's (unknown command, and the like).
     reportFailure(error, {json: false})
   }
+  writeStartupTrace('oclif', deferredModules)
   await exitLeavingNamespacesOpen()
 }
 
