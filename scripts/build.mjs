@@ -77,8 +77,10 @@ const DEFERRED = [
   // Help: its rendering, templates and colours. (The fast path uses normalizeArgv from help's index.)
   /^@oclif\/core\/lib\/help\/(command|root)\.js$/,
   /^(ejs|ansis|wrap-ansi|string-width|widest-line|indent-string)\//,
-  // ux (spinners, colourised JSON, themes) and performance marks (perf_hooks).
-  /^@oclif\/core\/lib\/(ux\/index|ux\/theme|performance)\.js$/,
+  // ux (spinners, colourised JSON, themes), the terminal's width (it creates process.stderr) and performance marks.
+  /^@oclif\/core\/lib\/(ux\/index|ux\/theme|screen|performance)\.js$/,
+  // oclif's default logger (the fast path sets one that does nothing: without DEBUG this one prints nothing).
+  /^debug\//,
   // The parser reads stdin with readline only for an argument without ignoreStdin.
   /^node:(readline|fs\/promises)$/,
 ]

@@ -1,8 +1,9 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {Command, Config} from '@oclif/core'
+import type {Command, Config, Interfaces} from '@oclif/core'
 import {normalizeArgv} from '@oclif/core/help'
+import {setLogger} from '@oclif/core/logger'
 import {helpAddition, versionAddition} from '@oclif/core/run'
 
 /** oclif's "explicit" command table: id -> command class. */
@@ -56,12 +57,26 @@ function decide(argv: string[], root: string, commands: CommandTable, fastComman
   const [id, ...rest] = normalizeArgv(config, [...argv])
   if (id === undefined || !fastCommands.has(id) || !Object.hasOwn(commands, id)) return undefined
   if (versionAddition(argv, config) || helpAddition(argv, config)) return undefined
+  // oclif's default logger writes through the debug package, which prints nothing without DEBUG (checked above):
+  // one that does nothing spares loading it.
+  setLogger({logger: SILENT_LOGGER} as Interfaces.LoadOptions)
   const command = commands[id]
   // What oclif's explicit command discovery does to a command class it hands out.
   command.id = id
   // What the static Command.run does once it has a Config.
   const instance = new (command as unknown as new (argv: string[], config: Config) => {_run(): Promise<unknown>})(rest, config)
   return () => instance._run()
+}
+
+const ignore = () => {}
+const SILENT_LOGGER: Interfaces.Logger = {
+  namespace: 'oclif',
+  child: () => SILENT_LOGGER,
+  debug: ignore,
+  error: ignore,
+  info: ignore,
+  trace: ignore,
+  warn: ignore,
 }
 
 function currentDirectoryExists(): boolean {

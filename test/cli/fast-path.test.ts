@@ -26,7 +26,7 @@ function traceOf(result: KvResult): {trace: StartupTrace; stderr: string} {
  * loading, help, ux and error printing (the bundle's deferred modules); oclif's index (its Node version check
  * requires package.json); prompts, tables, progress bars, conf and a Redis client (packages loaded with require);
  * and the built-ins only those use (readline: prompts and oclif's stdin reading; perf_hooks: oclif's marks;
- * fs/promises: Config and plugin loading).
+ * fs/promises: Config and plugin loading; tty: the debug package, colour detection).
  */
 function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.path, what).toBe('fast')
@@ -34,7 +34,7 @@ function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.required, what).not.toContain(join(ROOT, 'package.json'))
   const packages = trace.required.filter((file) => /[\\/]node_modules[\\/](@inquirer|cli-table3|cli-progress|conf|ioredis|@oclif)[\\/]/.test(file))
   expect(packages, what).toEqual([])
-  for (const builtin of ['readline', 'perf_hooks', 'fs/promises']) expect(trace.builtins, what).not.toContain(builtin)
+  for (const builtin of ['readline', 'perf_hooks', 'fs/promises', 'tty']) expect(trace.builtins, what).not.toContain(builtin)
 }
 
 describe('the fast path (src/cli/fast-path.ts)', () => {
