@@ -88,10 +88,10 @@ function currentDirectoryExists(): boolean {
   }
 }
 
-/** The package.json oclif would load: the one above the bin directory. */
+/** The package.json oclif loads. */
 function readPackageJson(root: string): PackageJson | undefined {
   try {
-    return JSON.parse(readFileSync(join(root, '..', 'package.json'), 'utf8')) as PackageJson
+    return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson
   } catch {
     return undefined
   }
@@ -140,7 +140,7 @@ export function startupConfig(root: string, pjson: PackageJson, commands: Comman
   const scopedEnvVarKeys = (key: string) =>
     [bin, ...(binAliases ?? [])].filter(Boolean).map((alias) => [alias.replaceAll('@', '').replaceAll(/[/-]/g, '_'), key].join('_').toUpperCase())
   const config = {
-    root: join(root, '..'),
+    root,
     pjson,
     name: pjson.name,
     version: pjson.version,

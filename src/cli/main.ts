@@ -18,7 +18,8 @@ export interface Bundle {
 const FAST_PATH_COMMANDS: ReadonlySet<string> = new Set(['get', 'put', 'list', 'incr', 'delete'])
 
 /**
- * The CLI: runs the command named in argv; bin/run.js loads this from the bundle, with the bundle's command table.
+ * The CLI: runs the command named in argv; bin/run.js loads this from the bundle and passes the package root
+ * (where package.json is) and the bundle's command table.
  * oclif, and only the modules that command needs, are evaluated once it is known which.
  */
 export async function main(argv: string[], root: string, {commands, deferredModules}: Bundle): Promise<void> {

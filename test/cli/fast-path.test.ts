@@ -25,8 +25,9 @@ function traceOf(result: KvResult): {trace: StartupTrace; stderr: string} {
  * What the start of a command scripts run in loops must not evaluate or load, seen four ways: oclif's Config
  * loading, help, ux and error printing (the bundle's deferred modules); oclif's index (its Node version check
  * requires package.json); prompts, tables, progress bars, conf and a Redis client (packages loaded with require);
- * and the built-ins only those use (readline: prompts and oclif's stdin reading; perf_hooks: oclif's marks;
- * fs/promises: Config and plugin loading; tty: the debug package, colour detection).
+ * and the built-ins only those use, which shows them bundled or not (readline: prompts and oclif's stdin reading;
+ * perf_hooks: oclif's marks; fs/promises: Config and plugin loading; tty: the debug package, colour detection;
+ * tls and crypto: a Redis client).
  */
 function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.path, what).toBe('fast')
@@ -34,7 +35,7 @@ function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.required, what).not.toContain(join(ROOT, 'package.json'))
   const packages = trace.required.filter((file) => /[\\/]node_modules[\\/](@inquirer|cli-table3|cli-progress|conf|ioredis|@oclif)[\\/]/.test(file))
   expect(packages, what).toEqual([])
-  for (const builtin of ['readline', 'perf_hooks', 'fs/promises', 'tty']) expect(trace.builtins, what).not.toContain(builtin)
+  for (const builtin of ['readline', 'perf_hooks', 'fs/promises', 'tty', 'tls', 'crypto']) expect(trace.builtins, what).not.toContain(builtin)
 }
 
 describe('the fast path (src/cli/fast-path.ts)', () => {
@@ -93,7 +94,7 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
     const loaded = await Config.load({root: ROOT, userPlugins: false})
     const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
     const commands = Object.fromEntries(loaded.commandIDs.map((id) => [id, {}])) as unknown as CommandTable
-    const config = startupConfig(join(ROOT, 'bin'), pjson, commands)
+    const config = startupConfig(ROOT, pjson, commands)
     for (const key of ['root', 'name', 'version', 'bin', 'binAliases', 'topicSeparator', 'isSingleCommandCLI', 'flexibleTaxonomy'] as const) {
       expect(config[key], key).toEqual(loaded[key])
     }
