@@ -4,7 +4,7 @@
 // hundreds of module resolutions on every start and the code cache spares it compiling the bundle (see
 // bin/run.js). Every command under src/commands/ is picked up here, so adding one needs no build change.
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join, relative, resolve, sep} from 'node:path'
@@ -121,6 +121,21 @@ const deferredModules = {
   },
 }
 
+/**
+ * The bundle in ASCII. Node reads an ASCII file into a one-byte string in a fraction of the time UTF-8 text takes
+ * (about 2 ms less on every start) and half the memory. esbuild escapes strings, templates and identifiers, but
+ * leaves regular expression literals as they are: the only non-ASCII characters left (ansis has one) are there,
+ * where \uXXXX means the same character, with or without the u flag, also in a character class. After an odd
+ * number of backslashes (an identity escape) only the uXXXX part is added.
+ */
+function asciiOnly(source) {
+  // One UTF-16 code unit at a time: a character outside the BMP becomes its two surrogates' escapes.
+  return source.replace(/(\\*)([^\x00-\x7f])/g, (_, backslashes, unit) => {
+    const escape = `u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`
+    return backslashes + (backslashes.length % 2 === 1 ? escape : `\\${escape}`)
+  })
+}
+
 /** oclif command ids from file names: src/commands/ns/create.ts -> "ns:create". */
 function commandFiles() {
   const dir = join(root, 'src', 'commands')
@@ -178,6 +193,7 @@ async function build() {
     // The require.resolve calls bundleNativeLoaders adds are meant to run at start-up, from dist/.
     logOverride: {'require-resolve-not-external': 'silent'},
   })
+  writeFileSync(BUNDLE, asciiOnly(readFileSync(BUNDLE, 'utf8')))
   execFileSync(bin('oclif'), ['manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
   writeCodeCache()
 }
