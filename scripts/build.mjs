@@ -7,7 +7,7 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
-import {join, relative, resolve, sep} from 'node:path'
+import {dirname, join, relative, resolve, sep} from 'node:path'
 import * as esbuild from 'esbuild'
 
 const root = resolve(import.meta.dirname, '..')
@@ -34,7 +34,33 @@ const bundleNativeLoaders = {
       if (!source.includes('__filename')) throw new Error(`${args.path} no longer locates itself with __filename: review bundleNativeLoaders`)
       return {contents: `var __filename = require.resolve(${JSON.stringify(name)});\n${source}`, loader: 'js'}
     })
+    const lmdb = requireFromRoot.resolve('lmdb')
+    build.onResolve({filter: /^node-gyp-build-optional-packages$/}, (args) => (args.importer === lmdb ? {path: 'lmdb-addon', namespace: 'kv'} : undefined))
+    build.onLoad({filter: /^lmdb-addon$/, namespace: 'kv'}, () => ({contents: lmdbAddonLoader(lmdb), resolveDir: dirname(lmdb), loader: 'js'}))
   },
+}
+
+/**
+ * lmdb-js finds its native addon with node-gyp-build-optional-packages as it loads: that reads package.json
+ * files, looks through build/ and prebuilds/ directories and, to tell glibc from musl, evaluates detect-libc,
+ * which loads child_process (about 1.5 ms of every start). The build asks it once, here; the bundle then
+ * requires that file itself when the process is one the answer holds for: the same lmdb directory, Node ABI,
+ * platform and architecture, and none of the environment variables node-gyp-build reads set. Otherwise (and
+ * if the file is gone) node-gyp-build looks, as it always did.
+ */
+function lmdbAddonLoader(lmdb) {
+  // As lmdb-js computes the directory it hands node-gyp-build (dist/index.cjs).
+  const dir = dirname(lmdb).replace(/dist$/, '')
+  const addon = createRequire(lmdb)('node-gyp-build-optional-packages').resolve(dir)
+  const found = {dir, addon, abi: process.versions.modules, platform: process.platform, arch: process.arch}
+  return `const found = ${JSON.stringify(found)}
+const readBy = ['LMDB_PREBUILD', 'PREBUILDS_ONLY', 'npm_config_arch', 'npm_config_platform', 'LIBC', 'ARM_VERSION']
+module.exports = function loadAddon(dir) {
+  const same = dir === found.dir && process.versions.modules === found.abi && process.platform === found.platform && process.arch === found.arch
+  if (same && !readBy.some((name) => process.env[name]) && require('node:fs').existsSync(found.addon)) return require(found.addon)
+  return require('node-gyp-build-optional-packages')(dir)
+}
+`
 }
 
 /**
@@ -182,7 +208,15 @@ async function build() {
     target: 'node20',
     external: EXTERNAL,
     plugins: [bundleNativeLoaders, oclifEntryPoints, deferredModules],
-    define: {'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': '__kvImportMetaUrl'},
+    define: {
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+      'import.meta.url': '__kvImportMetaUrl',
+      // msgpackr (lmdb-js's msgpack codec, which kv's binary encodings do not use) tries to load the native
+      // msgpackr-extract as it loads; from inside the bundle that lookup always fails (it searches the bundle's
+      // directory), after evaluating node-gyp-build and detect-libc. This says what the failure already meant.
+      'process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED': '"true"',
+    },
     banner: {js: "const __kvImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
     legalComments: 'none',
     // A smaller file is quicker to read and check against its code cache (about 3 ms a start); names are kept

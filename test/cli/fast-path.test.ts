@@ -27,7 +27,7 @@ function traceOf(result: KvResult): {trace: StartupTrace; stderr: string} {
  * requires package.json); prompts, tables, progress bars, conf and a Redis client (packages loaded with require);
  * and the built-ins only those use, which shows them bundled or not (readline: prompts and oclif's stdin reading;
  * perf_hooks: oclif's marks; fs/promises: Config and plugin loading; tty: the debug package, colour detection;
- * tls and crypto: a Redis client).
+ * tls and crypto: a Redis client; child_process: node-gyp-build looking for lmdb-js's addon, which the build found).
  */
 function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.path, what).toBe('fast')
@@ -35,7 +35,7 @@ function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.required, what).not.toContain(join(ROOT, 'package.json'))
   const packages = trace.required.filter((file) => /[\\/]node_modules[\\/](@inquirer|cli-table3|cli-progress|conf|ioredis|@oclif)[\\/]/.test(file))
   expect(packages, what).toEqual([])
-  for (const builtin of ['readline', 'perf_hooks', 'fs/promises', 'tty', 'tls', 'crypto']) expect(trace.builtins, what).not.toContain(builtin)
+  for (const builtin of ['readline', 'perf_hooks', 'fs/promises', 'tty', 'tls', 'crypto', 'child_process']) expect(trace.builtins, what).not.toContain(builtin)
 }
 
 describe('the fast path (src/cli/fast-path.ts)', () => {
