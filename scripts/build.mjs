@@ -113,18 +113,25 @@ const DEFERRED = [
 
 const DEFERRED_HELPER = join(root, 'scripts', 'deferred-module.cjs')
 
+/** A file's path from its package on: what follows the last node_modules/ ('@oclif/core/lib/help/index.js'). */
+function packagePath(file) {
+  const parts = file.split(sep)
+  return parts.slice(parts.lastIndexOf('node_modules') + 1).join('/')
+}
+
 const deferredModules = {
   name: 'kv-deferred-modules',
   setup(build) {
-    const oclif = join(root, 'node_modules', '@oclif', 'core') + sep
     const requireFromRoot = createRequire(join(root, 'package.json'))
+    // Where esbuild sees oclif: Node's resolution gives the real path, as esbuild's does (node_modules may be a link).
+    const oclif = dirname(requireFromRoot.resolve('@oclif/core/package.json')) + sep
     const resolving = Symbol('resolving')
     const matched = new Set()
     build.onResolve({filter: /.*/}, async (args) => {
       if (args.kind !== 'require-call' || args.namespace !== 'file' || args.pluginData === resolving || !args.importer.startsWith(oclif)) return undefined
       const resolved = await build.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: resolving})
       if (resolved.errors.length > 0) return undefined
-      const name = resolved.external ? resolved.path : relative(join(root, 'node_modules'), resolved.path).split(sep).join('/')
+      const name = resolved.external ? resolved.path : packagePath(resolved.path)
       const pattern = DEFERRED.find((candidate) => candidate.test(name))
       if (pattern === undefined) return undefined
       matched.add(pattern)
