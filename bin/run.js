@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import {readFileSync, renameSync, writeFileSync} from 'node:fs'
-import Module, {createRequire} from 'node:module'
-import {dirname, join} from 'node:path'
-import vm from 'node:vm'
+// CommonJS (bin/package.json): Node starts a CommonJS entry a few milliseconds sooner than an ES module.
+'use strict'
+const {readFileSync, renameSync, writeFileSync} = require('node:fs')
+const Module = require('node:module')
+const {dirname, join} = require('node:path')
+const vm = require('node:vm')
 
 // A reader that stops early (`kv list | head -1`) is not an error worth a stack trace.
 process.stdout.on('error', (error) => {
@@ -22,7 +24,8 @@ function loadCli(bundle) {
   try {
     cachedData = readFileSync(cacheFile)
   } catch {}
-  const script = new vm.Script(Module.wrap(readFileSync(bundle, 'utf8')), {
+  // The bundle is ASCII (the build makes it so): decoded from a Buffer, it takes V8's fast path to a one-byte string.
+  const script = new vm.Script(Module.wrap(readFileSync(bundle).toString()), {
     filename: bundle,
     cachedData,
     // The bundle imports its lazily loaded dependencies (prompts, tables) with import().
@@ -31,7 +34,7 @@ function loadCli(bundle) {
   const module = new Module(bundle)
   module.filename = bundle
   module.paths = Module._nodeModulePaths(dirname(bundle))
-  const require = createRequire(bundle)
+  const require = Module.createRequire(bundle)
   // oclif loads the command table from this same file: let it find the module already evaluated.
   require.cache[bundle] = module
   script.runInThisContext()(module.exports, require, module, bundle, dirname(bundle))
@@ -50,5 +53,7 @@ function loadCli(bundle) {
   return module.exports
 }
 
-const {main} = loadCli(join(import.meta.dirname, '..', 'dist', 'kv.cjs'))
-await main(process.argv.slice(2), import.meta.dirname)
+// The package's root, where oclif finds package.json (not this directory: its package.json only sets the module type).
+const root = join(__dirname, '..')
+const {main} = loadCli(join(root, 'dist', 'kv.cjs'))
+main(process.argv.slice(2), root)

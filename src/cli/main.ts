@@ -1,18 +1,47 @@
-import {flush, run} from '@oclif/core'
-
 import {reportFailure} from './failure.js'
+import type {CommandTable} from './fast-path.js'
+import {writeStartupTrace} from './startup-trace.js'
 
-/** The CLI: oclif runs the command named in argv; bin/run.js loads this from the bundle. */
-export async function main(argv: string[], root: string): Promise<void> {
+/** What the bundle (scripts/build.mjs) gives main. */
+export interface Bundle {
+  /** oclif's "explicit" command table; a command's module is evaluated when its entry is first read. */
+  commands: CommandTable
+  /** The bundle's deferred modules evaluated so far (for KV_STARTUP_TRACE). */
+  deferredModules: readonly string[]
+}
+
+/**
+ * Commands that scripts run in loops, started on the fast path (./fast-path.ts) when argv asks for nothing else:
+ * their class runs without oclif's Config.load. A command listed here uses nothing of oclif's Config beyond
+ * what `startupConfig` provides; test/cli/fast-path.test.ts checks each one stays on the fast path.
+ */
+const FAST_PATH_COMMANDS: ReadonlySet<string> = new Set(['get', 'put', 'list', 'incr', 'delete'])
+
+/**
+ * The CLI: runs the command named in argv; bin/run.js loads this from the bundle and passes the package root
+ * (where package.json is) and the bundle's command table.
+ * oclif, and only the modules that command needs, are evaluated once it is known which.
+ */
+export async function main(argv: string[], root: string, {commands, deferredModules}: Bundle): Promise<void> {
+  let fast = false
   try {
-    // kv has no user plugins. oclif would otherwise load any listed in $KV_DATA_DIR/package.json, since it
-    // reads KV_DATA_DIR as its own data directory: a data directory must never run code.
-    await run(argv, {root, userPlugins: false})
-    await flush()
+    // The set is checked first so that another command does not even evaluate the fast path's module.
+    const start = FAST_PATH_COMMANDS.has(argv[0]) ? (await import('./fast-path.js')).fastStart(argv, root, commands, FAST_PATH_COMMANDS) : undefined
+    fast = start !== undefined
+    if (start) {
+      await start()
+    } else {
+      const {flush, run} = await import('@oclif/core')
+      // kv has no user plugins. oclif would otherwise load any listed in $KV_DATA_DIR/package.json, since it
+      // reads KV_DATA_DIR as its own data directory: a data directory must never run code.
+      await run(argv, {root, userPlugins: false})
+      await flush()
+    }
   } catch (error) {
     // Commands report their own errors; what arrives here is oclif's (unknown command, and the like).
     reportFailure(error, {json: false})
   }
+  writeStartupTrace(fast ? 'fast' : 'oclif', deferredModules)
   await exitLeavingNamespacesOpen()
 }
 

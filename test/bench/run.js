@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // kv benchmarks: `npm run bench` (builds first). Not part of `npm test`: timings are reported, never asserted.
 // Runs every module in test/bench/targets/ (sorted by file name); each exports `async measure()` returning rows
-// {target, kv, reference, ratio, goal, met}, and prints them all in one markdown table.
+// {target, kv, reference, ratio, medianRatio?, goal, met}, and prints them all in one markdown table.
 //   BENCH_RUNS   process starts per start-up figure (default 30)
 //   BENCH_KEYS   keys in the large namespace for the list and reclaim figures (default 1,000,000)
 //   BENCH_ONLY   run only the target modules whose file name contains this text
@@ -33,8 +33,8 @@ console.log(
 )
 console.log('| target | kv | reference | ratio | goal | met |')
 console.log('| --- | --- | --- | --- | --- | --- |')
-for (const {target, kv, reference, ratio, goal, met} of rows) {
-  const shownRatio = ratio == null ? '' : `${ratio.toFixed(2)}×`
+for (const {target, kv, reference, ratio, medianRatio, goal, met} of rows) {
+  const shownRatio = (ratio == null ? '' : `${ratio.toFixed(2)}×`) + (medianRatio == null ? '' : ` (median ${medianRatio.toFixed(2)}×)`)
   const shownMet = met == null ? '' : met ? 'yes' : '**no**'
   console.log(`| ${target} | ${kv} | ${reference} | ${shownRatio} | ${goal} | ${shownMet} |`)
 }
