@@ -239,6 +239,21 @@ describe('concurrency in one process', () => {
     expect(values).toEqual(keys.map((_, i) => `value ${i}`))
   })
 
+  it('concurrent gets of every type each get their own value (a store may decode from a buffer it reuses)', async () => {
+    const {ns} = await freshNamespace()
+    const valueOf = (i: number) => JSON.stringify({i, pad: 'é'.repeat(i % 7 === 0 ? 200_000 : i)})
+    const keys = Array.from({length: 60}, (_, i) => `k:${String(i).padStart(2, '0')}`)
+    await Promise.all(keys.map((key, i) => ns.put(key, valueOf(i), i % 3 === 0 ? {metadata: {i}} : undefined)))
+    const [texts, parsed, bytes] = await Promise.all([
+      Promise.all(keys.map((key) => ns.get(key))),
+      Promise.all(keys.map((key) => ns.get(key, 'json'))),
+      Promise.all(keys.map((key) => ns.get(key, 'bytes'))),
+    ])
+    expect(texts).toEqual(keys.map((_, i) => valueOf(i)))
+    expect(parsed).toEqual(keys.map((_, i) => JSON.parse(valueOf(i))))
+    expect(bytes.map((value) => new TextDecoder().decode(value!))).toEqual(keys.map((_, i) => valueOf(i)))
+  })
+
   it('concurrent puts, deletes and reads of different keys do not interfere', async () => {
     const {ns} = await freshNamespace()
     await Promise.all(Array.from({length: 100}, (_, i) => ns.put(`old:${String(i).padStart(3, '0')}`, 'x')))

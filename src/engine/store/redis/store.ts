@@ -1,5 +1,5 @@
 import {successor} from '../../key-range.js'
-import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES} from '../record.js'
+import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES, recordExpiry, recordValue} from '../record.js'
 import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Connection} from './connection.js'
 import {stagedWriteAll} from './import.js'
@@ -25,6 +25,11 @@ export class RedisStore implements Store {
   async get(key: Uint8Array): Promise<StoredEntry | undefined> {
     const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
     return record === null ? undefined : decodeRecord(record)
+  }
+
+  async getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
+    const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
+    return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
