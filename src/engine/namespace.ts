@@ -208,8 +208,17 @@ export class Namespace {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE}).then(wasApplied)
+    const written = this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE})
+    // A store may answer many puts with one promise (LMDB: the plain puts of one transaction): map it once.
+    if (written !== this.lastWrite) {
+      this.lastWrite = written
+      this.lastApplied = written.then(wasApplied)
+    }
+    return this.lastApplied!
   }
+
+  private lastWrite: Promise<WriteResult> | undefined
+  private lastApplied: Promise<boolean> | undefined
 
   /**
    * Puts any number of records, read as they come (an import): all of them, or none when `records` throws
