@@ -168,14 +168,42 @@ if KEYS[5] ~= KEYS[4] and redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
 local items = redis.call('LRANGE', KEYS[4], 0, -1)
 local now = tonumber(ARGV[2])
 local deleted = 0
-for i = 1, #items, 3 do
-  local member = items[i]
-  local rkey = ARGV[1] .. member
+local n = #items
+local i = 1
+while i <= n do
   if items[i + 1] == '' then
+    local member = items[i]
+    local rkey = ARGV[1] .. member
     if islive(KEYS[2], KEYS[3], rkey, member, now) then deleted = deleted + 1 end
     unstore(KEYS[2], KEYS[3], rkey, member)
+    i = i + 3
   else
-    store(KEYS[2], KEYS[3], rkey, member, items[i + 1], items[i + 2])
+    -- A run of puts (up to the next delete) in a few commands instead of three per key: each key written
+    -- once, as its last put in the run, which is what applying them one by one would leave.
+    local j = i
+    while j <= n and items[j + 1] ~= '' do j = j + 3 end
+    local seen, records, members, expiring, lasting = {}, {}, {}, {}, {}
+    for p = j - 3, i, -3 do
+      local member = items[p]
+      if not seen[member] then
+        seen[member] = true
+        records[#records + 1] = ARGV[1] .. member
+        records[#records + 1] = items[p + 1]
+        members[#members + 1] = 0
+        members[#members + 1] = member
+        if items[p + 2] == '' then
+          lasting[#lasting + 1] = member
+        else
+          expiring[#expiring + 1] = items[p + 2]
+          expiring[#expiring + 1] = member
+        end
+      end
+    end
+    redis.call('MSET', unpack(records))
+    redis.call('ZADD', KEYS[2], unpack(members))
+    if #expiring > 0 then redis.call('ZADD', KEYS[3], unpack(expiring)) end
+    if #lasting > 0 then redis.call('ZREM', KEYS[3], unpack(lasting)) end
+    i = j
   end
 end
 redis.call('UNLINK', KEYS[4])
