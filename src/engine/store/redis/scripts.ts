@@ -47,7 +47,8 @@ end
  * KEYS: meta, keys, exp, then the record key of each op.
  * ARGV: now, reclaim max, rprefix, then per op: type (p put, d delete, c check), precondition ('' none,
  * a absent, v version), version (8 bytes), record, expiry ms ('' none).
- * Returns {1, {wasLive...}} or {0, index of the failed precondition (1-based)}.
+ * Returns {1, {wasLive...}} (1 live, 0 not, -1 for a put: not looked at) or {0, index of the failed
+ * precondition (1-based)}.
  */
 export const WRITE = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 0 then return gone() end
@@ -71,10 +72,15 @@ for i = 1, n do
   local a = 3 + (i - 1) * 5
   local rkey = KEYS[3 + i]
   local member = string.sub(rkey, #rprefix + 1)
-  was[i] = islive(KEYS[2], KEYS[3], rkey, member, now) and 1 or 0
   local op = ARGV[a + 1]
-  if op == 'p' then store(KEYS[2], KEYS[3], rkey, member, ARGV[a + 4], ARGV[a + 5])
-  elseif op == 'd' then unstore(KEYS[2], KEYS[3], rkey, member) end
+  -- A put does not say what it replaced (-1: the contract lets a store leave wasLive undefined for puts).
+  if op == 'p' then
+    was[i] = -1
+    store(KEYS[2], KEYS[3], rkey, member, ARGV[a + 4], ARGV[a + 5])
+  else
+    was[i] = islive(KEYS[2], KEYS[3], rkey, member, now) and 1 or 0
+    if op == 'd' then unstore(KEYS[2], KEYS[3], rkey, member) end
+  end
 end
 reclaim(KEYS[2], KEYS[3], rprefix, now, tonumber(ARGV[2]))
 return {1, was}

@@ -53,7 +53,7 @@ export class RedisStore implements Store {
     }
     const keys = [this.keys.meta, this.keys.keys, this.keys.exp, ...ops.map((op) => this.keys.record(op.key))]
     const [applied, detail] = (await this.connection.script(WRITE, keys, args.map(asArgument))) as [number, number | number[]]
-    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => live === 1)}
+    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => (live === -1 ? undefined : live === 1))}
     return {applied: false, failed: (detail as number) - 1}
   }
 
