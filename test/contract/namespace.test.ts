@@ -239,6 +239,27 @@ describe('concurrency in one process', () => {
     expect(values).toEqual(keys.map((_, i) => `value ${i}`))
   })
 
+  it('writes made at once, without awaiting each, apply in the order they were made', async () => {
+    const {ns} = await freshNamespace()
+    await Promise.all([
+      ns.put('a', '1'),
+      ns.delete('a'),
+      ns.put('b', '1'),
+      ns.put('b', '2', {expiresIn: 60}),
+      ns.put('b', '3'),
+      ns.put('c', '1', {ifAbsent: true}),
+      ns.put('c', '2'),
+      ns.put('d', '1'),
+      ns.put('d', '2', {ifAbsent: true}),
+    ])
+    expect(await ns.get(['a', 'b', 'c', 'd'])).toEqual(new Map([['a', null], ['b', '3'], ['c', '2'], ['d', '1']]))
+    expect((await ns.getEntry('b'))?.expiresAt).toBeNull()
+    // Many more puts of one key than one write takes, some of them big: the last one made wins.
+    const big = 'x'.repeat(300_000)
+    await Promise.all(Array.from({length: 1200}, (_, i) => ns.put('e', i % 100 === 0 ? `${big}${i}` : String(i))))
+    expect(await ns.get('e')).toBe('1199')
+  })
+
   it('concurrent gets of every type each get their own value (a store may decode from a buffer it reuses)', async () => {
     const {ns} = await freshNamespace()
     const valueOf = (i: number) => JSON.stringify({i, pad: 'é'.repeat(i % 7 === 0 ? 200_000 : i)})

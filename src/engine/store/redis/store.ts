@@ -14,32 +14,101 @@ const ENTRIES_BYTES_PER_CALL = 8 * 1024 * 1024
 
 const NO_PRECONDITION = ''
 const NO_EXPIRY = ''
+/** Separate plain puts of one event turn go out as one write script of at most this many puts and bytes. */
+const GROUP_PUTS = 500
+const GROUP_BYTES = 1024 * 1024
+/** What every put of a group gets: plain puts cannot fail alone, so one promise serves them all. */
+const PUTS_APPLIED: WriteResult = Object.freeze({applied: true, wasLive: Object.freeze([]) as unknown as undefined[]})
+
+type PutOp = Extract<WriteOp, {type: 'put'}>
+
+interface PutGroup {
+  ops: PutOp[]
+  bytes: number
+  now: number
+  reclaim: number
+  done: Promise<WriteResult>
+  settle(sent: Promise<WriteResult>): void
+}
 
 /** One namespace on a Redis server or Cluster: the store contract over scripts.ts. */
 export class RedisStore implements Store {
+  /** Plain puts made in this event turn, not sent yet (see `write`). */
+  private group: PutGroup | undefined
+
   constructor(
     private readonly connection: Connection,
     private readonly keys: NamespaceKeys,
   ) {}
 
+  // Every method sends the waiting group of puts before its own commands, so that commands reach the server
+  // in the order they were made.
+
   async get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    this.flush()
     const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
     return record === null ? undefined : decodeRecord(record)
   }
 
   async getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
+    this.flush()
     const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
     return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
+    this.flush()
     if (keys.length === 0) return []
     // MGET is one command, so one consistent view (every key is in the namespace's slot).
     const records = (await this.connection.call('MGET', ...keys.map((key) => this.keys.record(key)))) as (Buffer | null)[]
     return records.map((record) => (record === null ? undefined : decodeRecord(record)))
   }
 
-  async write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+  write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined) return this.groupPut(ops[0], now, reclaim)
+    this.flush()
+    return this.writeNow(ops, now, reclaim)
+  }
+
+  /**
+   * An app's many separate puts: those made in one event turn go out together, as one write script (one
+   * command and one script run instead of one each), when the turn ends or the group is full. They are
+   * applied in order, as they would have been one by one; the reclaiming of one write is done once.
+   */
+  private groupPut(op: PutOp, now: number, reclaim: number): Promise<WriteResult> {
+    const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
+    let group = this.group
+    if (group !== undefined && (group.ops.length >= GROUP_PUTS || group.bytes + bytes > GROUP_BYTES)) {
+      this.flush()
+      group = undefined
+    }
+    if (group === undefined) {
+      let settle!: PutGroup['settle']
+      const done = new Promise<WriteResult>((resolve, reject) => {
+        settle = (sent) => sent.then(() => resolve(PUTS_APPLIED), reject)
+      })
+      const started: PutGroup = {ops: [], bytes: 0, now, reclaim, done, settle}
+      this.group = group = started
+      process.nextTick(() => {
+        if (this.group === started) this.flush()
+      })
+    }
+    group.ops.push(op)
+    group.bytes += bytes
+    group.now = now
+    if (reclaim > group.reclaim) group.reclaim = reclaim
+    return group.done
+  }
+
+  /** Sends the group of puts that waits for the end of the turn, if there is one. */
+  private flush(): void {
+    const group = this.group
+    if (group === undefined) return
+    this.group = undefined
+    group.settle(this.writeNow(group.ops, group.now, group.reclaim))
+  }
+
+  private async writeNow(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
     const args: (string | Buffer | Uint8Array)[] = [String(now), String(reclaim), this.keys.rprefix]
     for (const op of ops) {
       const condition = op.if === undefined ? NO_PRECONDITION : 'absent' in op.if ? 'a' : 'v'
@@ -58,12 +127,14 @@ export class RedisStore implements Store {
   }
 
   async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+    this.flush()
     const result = await stagedWriteAll(this.connection, this.keys, chunks, now)
     await this.reclaimExpired(now, reclaim)
     return result
   }
 
   async deleteRange({start, end}: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
+    this.flush()
     const [min, max] = lexBounds(start, end)
     let live = 0
     for (;;) {
@@ -80,6 +151,7 @@ export class RedisStore implements Store {
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
+    this.flush()
     const [min, max] = lexBounds(start, end)
     const reply = (await this.connection.script(SCAN, [this.keys.keys], [min, max, limit, this.keys.rprefix, MAX_HEAD_BYTES])) as Buffer[]
     const keys: StoredKey[] = []
@@ -88,6 +160,7 @@ export class RedisStore implements Store {
   }
 
   async *entries({start, end}: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {
+    this.flush()
     let from = start
     for (;;) {
       const [min, max] = lexBounds(from, end)
@@ -106,6 +179,7 @@ export class RedisStore implements Store {
   }
 
   async stats(now: number): Promise<StoreStats> {
+    this.flush()
     const [entries, withExpiry, expired] = (await this.connection.pipeline([
       ['ZCARD', this.keys.keys],
       ['ZCARD', this.keys.exp],
@@ -115,10 +189,12 @@ export class RedisStore implements Store {
   }
 
   async reclaimExpired(now: number, max: number): Promise<number> {
+    this.flush()
     return (await this.connection.script(RECLAIM, [this.keys.meta, this.keys.keys, this.keys.exp], [String(now), max, this.keys.rprefix])) as number
   }
 
   async close(): Promise<void> {
+    this.flush()
     await this.connection.release()
   }
 }
