@@ -273,6 +273,9 @@ describe('concurrency in one process', () => {
     expect(texts).toEqual(keys.map((_, i) => valueOf(i)))
     expect(parsed).toEqual(keys.map((_, i) => JSON.parse(valueOf(i))))
     expect(bytes.map((value) => new TextDecoder().decode(value!))).toEqual(keys.map((_, i) => valueOf(i)))
+    // More gets at once than one read takes, some of keys that do not exist.
+    const many = await Promise.all(Array.from({length: 1100}, (_, i) => ns.get(`k:${String(i % 70).padStart(2, '0')}`)))
+    expect(many).toEqual(Array.from({length: 1100}, (_, i) => (i % 70 < 60 ? valueOf(i % 70) : null)))
   })
 
   it('concurrent puts, deletes and reads of different keys do not interfere', async () => {

@@ -14,7 +14,11 @@ const ENTRIES_BYTES_PER_CALL = 8 * 1024 * 1024
 
 const NO_PRECONDITION = ''
 const NO_EXPIRY = ''
-/** Separate plain puts of one event turn go out as one write script of at most this many puts and bytes. */
+/**
+ * Separate gets, and separate plain puts, of one event turn go out as one command: an MGET of at most this
+ * many keys, a write script of at most this many puts and bytes.
+ */
+const GROUP_GETS = 500
 const GROUP_PUTS = 500
 const GROUP_BYTES = 1024 * 1024
 /** What every put of a group gets: plain puts cannot fail alone, so one promise serves them all. */
@@ -22,38 +26,51 @@ const PUTS_APPLIED: WriteResult = Object.freeze({applied: true, wasLive: Object.
 
 type PutOp = Extract<WriteOp, {type: 'put'}>
 
-interface PutGroup {
+/** Calls waiting for the end of the event turn, to be sent as one command: `settle` takes its reply. */
+interface Group<Done> {
+  done: Promise<Done>
+  settle(sent: Promise<unknown>): void
+}
+
+interface GetGroup extends Group<(Buffer | null)[]> {
+  kind: 'gets'
+  keys: Buffer[]
+}
+
+interface PutGroup extends Group<WriteResult> {
+  kind: 'puts'
   ops: PutOp[]
   bytes: number
   now: number
   reclaim: number
-  done: Promise<WriteResult>
-  settle(sent: Promise<WriteResult>): void
 }
 
 /** One namespace on a Redis server or Cluster: the store contract over scripts.ts. */
 export class RedisStore implements Store {
-  /** Plain puts made in this event turn, not sent yet (see `write`). */
-  private group: PutGroup | undefined
+  /** Gets or plain puts made in this event turn, not sent yet (see `gets` and `puts`). */
+  private pending: GetGroup | PutGroup | undefined
 
   constructor(
     private readonly connection: Connection,
     private readonly keys: NamespaceKeys,
   ) {}
 
-  // Every method sends the waiting group of puts before its own commands, so that commands reach the server
-  // in the order they were made.
+  // Every other method sends what is pending before its own commands, so that commands reach the server in
+  // the order they were made.
 
-  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
-    this.flush()
-    const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
-    return record === null ? undefined : decodeRecord(record)
+  get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    const group = this.gets()
+    const index = group.keys.push(this.keys.record(key)) - 1
+    return group.done.then((records) => (records[index] === null ? undefined : decodeRecord(records[index])))
   }
 
-  async getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
-    this.flush()
-    const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
-    return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
+  getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
+    const group = this.gets()
+    const index = group.keys.push(this.keys.record(key)) - 1
+    return group.done.then((records) => {
+      const record = records[index]
+      return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
+    })
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
@@ -65,47 +82,63 @@ export class RedisStore implements Store {
   }
 
   write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
-    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined) return this.groupPut(ops[0], now, reclaim)
+    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined) {
+      const op = ops[0]
+      const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
+      const group = this.puts(bytes)
+      group.ops.push(op)
+      group.bytes += bytes
+      group.now = now
+      if (reclaim > group.reclaim) group.reclaim = reclaim
+      return group.done
+    }
     this.flush()
     return this.writeNow(ops, now, reclaim)
   }
 
   /**
-   * An app's many separate puts: those made in one event turn go out together, as one write script (one
-   * command and one script run instead of one each), when the turn ends or the group is full. They are
-   * applied in order, as they would have been one by one; the reclaiming of one write is done once.
+   * The group an app's separate get joins: those made in one event turn go out as one MGET (one command
+   * instead of one each), when the turn ends or the group is full.
    */
-  private groupPut(op: PutOp, now: number, reclaim: number): Promise<WriteResult> {
-    const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
-    let group = this.group
-    if (group !== undefined && (group.ops.length >= GROUP_PUTS || group.bytes + bytes > GROUP_BYTES)) {
-      this.flush()
-      group = undefined
-    }
-    if (group === undefined) {
-      let settle!: PutGroup['settle']
-      const done = new Promise<WriteResult>((resolve, reject) => {
-        settle = (sent) => sent.then(() => resolve(PUTS_APPLIED), reject)
-      })
-      const started: PutGroup = {ops: [], bytes: 0, now, reclaim, done, settle}
-      this.group = group = started
-      process.nextTick(() => {
-        if (this.group === started) this.flush()
-      })
-    }
-    group.ops.push(op)
-    group.bytes += bytes
-    group.now = now
-    if (reclaim > group.reclaim) group.reclaim = reclaim
-    return group.done
+  private gets(): GetGroup {
+    const pending = this.pending
+    if (pending?.kind === 'gets' && pending.keys.length < GROUP_GETS) return pending
+    this.flush()
+    return this.startGroup<GetGroup>({kind: 'gets', keys: []}, (records) => records)
   }
 
-  /** Sends the group of puts that waits for the end of the turn, if there is one. */
+  /**
+   * The group an app's separate plain put joins: those made in one event turn go out as one write script
+   * (one command and one script run instead of one each), applied in order as they would have been one by
+   * one; the reclaiming of one write is done once.
+   */
+  private puts(bytes: number): PutGroup {
+    const pending = this.pending
+    if (pending?.kind === 'puts' && pending.ops.length < GROUP_PUTS && pending.bytes + bytes <= GROUP_BYTES) return pending
+    this.flush()
+    return this.startGroup<PutGroup>({kind: 'puts', ops: [], bytes: 0, now: 0, reclaim: 0}, () => PUTS_APPLIED)
+  }
+
+  private startGroup<G extends GetGroup | PutGroup>(fields: Omit<G, 'done' | 'settle'>, result: (reply: unknown) => unknown): G {
+    let settle!: G['settle']
+    const done = new Promise((resolve, reject) => {
+      settle = (sent) => sent.then((reply) => resolve(result(reply)), reject)
+    })
+    const group = {...fields, done, settle} as G
+    this.pending = group
+    process.nextTick(() => {
+      if (this.pending === group) this.flush()
+    })
+    return group
+  }
+
+  /** Sends the group that waits for the end of the turn, if there is one. */
   private flush(): void {
-    const group = this.group
+    const group = this.pending
     if (group === undefined) return
-    this.group = undefined
-    group.settle(this.writeNow(group.ops, group.now, group.reclaim))
+    this.pending = undefined
+    if (group.kind === 'gets') group.settle(this.connection.send('MGET', group.keys))
+    else group.settle(this.writeNow(group.ops, group.now, group.reclaim))
   }
 
   private async writeNow(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
