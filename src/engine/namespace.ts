@@ -10,6 +10,7 @@ import {
   encodeMetadata,
   encodePrefix,
   encodeValue,
+  lookupKey,
   type ValueInput,
 } from './limits.js'
 import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp, WriteResult} from './store/store.js'
@@ -155,7 +156,8 @@ export class Namespace {
     if (typeof key !== 'string' && Array.isArray(key)) return this.getMap(key, wanted)
     let bytes: Uint8Array
     try {
-      bytes = encodeKey(key)
+      // For getValue, which is done with the key when it returns; `get` may keep it, so it gets its own.
+      bytes = wanted === 'bytes' ? encodeKey(key) : lookupKey(key)
     } catch (error) {
       return Promise.reject(error)
     }

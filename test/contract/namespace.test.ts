@@ -239,6 +239,25 @@ describe('concurrency in one process', () => {
     expect(values).toEqual(keys.map((_, i) => `value ${i}`))
   })
 
+  it('gets made while a long write is open each find their own key (a store may keep their keys for later)', async () => {
+    const {ns} = await freshNamespace()
+    await Promise.all([ns.put('a', 'A'), ns.put('bb', 'BB'), ns.put('ccc', 'CCC')])
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    async function* records() {
+      yield [{key: 'x', value: '1'}]
+      await held
+      yield [{key: 'y', value: '2'}]
+    }
+    const importing = ns.putAll(records())
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const reads = Promise.all([ns.get('a'), ns.get('bb'), ns.get('ccc'), ns.get('a', 'json').catch((error) => error.code)])
+    release()
+    await importing
+    expect(await reads).toEqual(['A', 'BB', 'CCC', 'VALUE_INVALID'])
+    expect(await ns.get(['x', 'y'])).toEqual(new Map([['x', '1'], ['y', '2']]))
+  })
+
   it('writes made at once, without awaiting each, apply in the order they were made', async () => {
     const {ns} = await freshNamespace()
     await Promise.all([

@@ -48,14 +48,18 @@ export class LmdbStore implements Store {
   }
 
   getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
-    if (this.gate.pending) return this.gate.pending.catch(() => {}).then(() => this.getValue(key, decode))
+    if (this.gate.pending) {
+      const kept = key.slice()
+      return this.gate.pending.catch(() => {}).then(() => this.getValue(kept, decode))
+    }
     // No copy: lmdb-js's getBinaryFast returns a view of the buffer it reuses for every read, which `decode`
     // turns into what the caller keeps before anything else can read.
     let record: Uint8Array | undefined
     try {
       record = this.env.records.getBinaryFast(key)
     } catch {
-      return Promise.resolve().then(() => decodeWith(this.reading(() => this.env.records.getBinaryFast(key)), decode))
+      const kept = key.slice()
+      return Promise.resolve().then(() => decodeWith(this.reading(() => this.env.records.getBinaryFast(kept)), decode))
     }
     try {
       return Promise.resolve(decodeWith(record, decode))

@@ -66,6 +66,7 @@ export class RedisStore implements Store {
 
   getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
     const group = this.gets()
+    // The record key is a copy: `key` may be the caller's reused buffer.
     const index = group.keys.push(this.keys.record(key)) - 1
     return group.done.then((records) => {
       const record = records[index]
