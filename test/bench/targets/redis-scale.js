@@ -95,11 +95,16 @@ function startProbe(probe) {
   }
 }
 
-const scriptNames = new Map(
-  Object.entries(scripts)
-    .filter(([, lua]) => typeof lua === 'string')
-    .map(([name, lua]) => [createHash('sha1').update(lua).digest('hex'), name]),
-)
+const namedScripts = Object.entries(scripts).filter(([, lua]) => typeof lua === 'string')
+const scriptNames = new Map(namedScripts.map(([name, lua]) => [createHash('sha1').update(lua).digest('hex'), name]))
+
+/** The script an EVALSHA (by its SHA) or an EVAL (by its text, which SLOWLOG cuts after 128 bytes) ran. */
+function scriptName(command, arg) {
+  if (command === 'EVALSHA') return scriptNames.get(arg) ?? 'script'
+  const start = arg.slice(0, 100)
+  const matches = namedScripts.filter(([, lua]) => lua.startsWith(start))
+  return matches.length === 1 ? matches[0][0] : 'script'
+}
 
 /** The 99th percentile of some durations. */
 const p99 = (values) => (values.length === 0 ? 0 : [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)])
@@ -122,7 +127,7 @@ async function slowest(admin) {
     const script = command === 'EVALSHA' || command === 'EVAL'
     all.push(ms)
     if (script) scriptDurations.push(ms)
-    if (ms > max.ms) max = {ms, what: script ? `${command} ${scriptNames.get(String(args[1])) ?? 'script'}` : command}
+    if (ms > max.ms) max = {ms, what: script ? `${command} ${scriptName(command, String(args[1]))}` : command}
   }
   const measured = scriptDurations.length > 0 ? scriptDurations : all
   return {...max, p99: p99(measured), counted: `${fmtCount(measured.length)} ${scriptDurations.length > 0 ? 'scripts' : 'commands'} ≥ 0.1 ms`}
