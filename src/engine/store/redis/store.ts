@@ -49,6 +49,8 @@ interface PutGroup extends Group<WriteResult> {
 export class RedisStore implements Store {
   /** Gets or plain puts made in this event turn, not sent yet (see `gets` and `puts`). */
   private pending: GetGroup | PutGroup | undefined
+  /** Whether a get or put was made in this event turn already (see `firstOfTurn`). */
+  private turnStarted = false
 
   constructor(
     private readonly connection: Connection,
@@ -59,19 +61,18 @@ export class RedisStore implements Store {
   // the order they were made.
 
   get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    if (this.firstOfTurn()) return this.getNow(key).then((record) => (record === null ? undefined : decodeRecord(record)))
     const group = this.gets()
     const index = group.keys.push(this.keys.record(key)) - 1
     return group.done.then((records) => (records[index] === null ? undefined : decodeRecord(records[index])))
   }
 
   getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
-    const group = this.gets()
     // The record key is a copy: `key` may be the caller's reused buffer.
+    if (this.firstOfTurn()) return this.getNow(key).then((record) => decodeValueOf(record, decode))
+    const group = this.gets()
     const index = group.keys.push(this.keys.record(key)) - 1
-    return group.done.then((records) => {
-      const record = records[index]
-      return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
-    })
+    return group.done.then((records) => decodeValueOf(records[index], decode))
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
@@ -83,7 +84,7 @@ export class RedisStore implements Store {
   }
 
   write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
-    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined) {
+    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined && !this.firstOfTurn()) {
       const op = ops[0]
       const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
       const group = this.puts(bytes)
@@ -95,6 +96,24 @@ export class RedisStore implements Store {
     }
     this.flush()
     return this.writeNow(ops, now, reclaim)
+  }
+
+  private getNow(key: Uint8Array): Promise<Buffer | null> {
+    this.flush()
+    return this.connection.call('GET', this.keys.record(key)) as Promise<Buffer | null>
+  }
+
+  /**
+   * Whether this is the first get or put of the event turn, which goes out at once: only the ones made after
+   * it in the same turn wait to go together, so an app that awaits each call pays no wait.
+   */
+  private firstOfTurn(): boolean {
+    if (this.turnStarted) return false
+    this.turnStarted = true
+    process.nextTick(() => {
+      this.turnStarted = false
+    })
+    return true
   }
 
   /**
@@ -231,6 +250,10 @@ export class RedisStore implements Store {
     this.flush()
     await this.connection.release()
   }
+}
+
+function decodeValueOf<T>(record: Buffer | null, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): T {
+  return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
 }
 
 /** Whether an ENTRIES reply stopped at its byte budget (so more may follow, although fewer than asked came). */
