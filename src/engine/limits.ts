@@ -22,6 +22,23 @@ export function encodeKey(key: unknown): Uint8Array {
   return bytes
 }
 
+/** Where `lookupKey` writes: room for any string of up to MAX_KEY_BYTES UTF-16 units (3 bytes each at most). */
+const lookupBuffer = Buffer.allocUnsafeSlow(3 * MAX_KEY_BYTES)
+/** Views of its first n bytes, made once each. */
+const lookupViews: Uint8Array[] = []
+
+/**
+ * `encodeKey` for a lookup that is done with the bytes before it returns (a get): they are written into a
+ * buffer the next call writes over, so a get allocates nothing for its key. Same checks and errors.
+ */
+export function lookupKey(key: unknown): Uint8Array {
+  if (typeof key === 'string' && key !== '' && key.length <= MAX_KEY_BYTES && key.isWellFormed()) {
+    const length = lookupBuffer.write(key, 0, 'utf8')
+    if (length <= MAX_KEY_BYTES) return (lookupViews[length] ??= new Uint8Array(lookupBuffer.buffer, lookupBuffer.byteOffset, length))
+  }
+  return encodeKey(key)
+}
+
 /** A list prefix's bytes, or null when no key can have it (it is longer than any key). */
 export function encodePrefix(prefix: unknown): Uint8Array | null {
   if (prefix === undefined) return new Uint8Array(0)

@@ -10,6 +10,7 @@ import {
   encodeMetadata,
   encodePrefix,
   encodeValue,
+  lookupKey,
   type ValueInput,
 } from './limits.js'
 import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp, WriteResult} from './store/store.js'
@@ -148,15 +149,31 @@ export class Namespace {
   get(keys: readonly string[], type?: 'text' | {type: 'text'}): Promise<Map<string, string | null>>
   get<T = unknown>(keys: readonly string[], type: 'json' | {type: 'json'}): Promise<Map<string, T | null>>
   get(keys: readonly string[], type: 'bytes' | {type: 'bytes'}): Promise<Map<string, Uint8Array | null>>
-  async get(key: string | readonly string[], type: ValueType | {type: ValueType} = 'text'): Promise<unknown> {
+  get(key: string | readonly string[], type: ValueType | {type: ValueType} = 'text'): Promise<unknown> {
+    // Not async, and text and JSON are decoded by the store's getValue straight from the bytes it read (no
+    // entry object, no copy): a get is the hot path of every app.
     const wanted = typeof type === 'string' ? type : type.type
-    if (typeof key !== 'string' && Array.isArray(key)) {
-      const entries = await this.getEntries(key)
-      return new Map(Array.from(entries, ([name, entry]) => [name, entry === null ? null : decodeValue(name, entry.value, wanted)]))
+    if (typeof key !== 'string' && Array.isArray(key)) return this.getMap(key, wanted)
+    let bytes: Uint8Array
+    try {
+      // For getValue, which is done with the key when it returns; `get` may keep it, so it gets its own.
+      bytes = wanted === 'bytes' ? encodeKey(key) : lookupKey(key)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    const stored = await this.store.get(encodeKey(key))
-    if (stored === undefined || !this.isLive(stored.expiresAt)) return null
-    return decodeValue(key as string, stored.value, wanted)
+    if (wanted === 'text') return this.store.getValue(bytes, this.decodeText)
+    // Bytes are the caller's to keep: they come from `get`, which copies them out of the store's buffers.
+    if (wanted === 'bytes') return this.store.get(bytes).then((stored) => (stored === undefined || !this.isLive(stored.expiresAt) ? null : stored.value))
+    return this.store.getValue(bytes, (value, expiresAt) => (value === undefined || !this.isLive(expiresAt) ? null : decodeValue(key as string, value, wanted)))
+  }
+
+  /** A text get's decode: one function for every call, so a get makes no closure. */
+  private readonly decodeText = (value: Uint8Array | undefined, expiresAt: number | null): string | null =>
+    value === undefined || !this.isLive(expiresAt) ? null : utf8Decoder.decode(value)
+
+  private async getMap(keys: readonly string[], wanted: ValueType): Promise<Map<string, unknown>> {
+    const entries = await this.getEntries(keys)
+    return new Map(Array.from(entries, ([name, entry]) => [name, entry === null ? null : decodeValue(name, entry.value, wanted)]))
   }
 
   /** The value and its metadata (both null for a missing or expired key), as Workers KV's getWithMetadata. */
@@ -193,8 +210,17 @@ export class Namespace {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE}).then(wasApplied)
+    const written = this.store.write([op], {now, reclaim: RECLAIM_PER_WRITE})
+    // A store may answer many puts with one promise (LMDB: the plain puts of one transaction): map it once.
+    if (written !== this.lastWrite) {
+      this.lastWrite = written
+      this.lastApplied = written.then(wasApplied)
+    }
+    return this.lastApplied!
   }
+
+  private lastWrite: Promise<WriteResult> | undefined
+  private lastApplied: Promise<boolean> | undefined
 
   /**
    * Puts any number of records, read as they come (an import): all of them, or none when `records` throws
@@ -405,8 +431,8 @@ export class Namespace {
     await this.store.close()
   }
 
-  private isLive(expiresAt: number | null, now = this.clock()): boolean {
-    return expiresAt === null || expiresAt > now
+  private isLive(expiresAt: number | null, now?: number): boolean {
+    return expiresAt === null || expiresAt > (now ?? this.clock())
   }
 }
 

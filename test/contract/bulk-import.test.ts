@@ -289,3 +289,43 @@ describe('batch puts past the last key (appended without a lookup)', () => {
     )
   })
 })
+
+describe('big writes (more than one plain write: the store\'s all-or-nothing bulk path, in chunks)', () => {
+  it('property: puts (with and without expiry), repeated keys and deletes across chunk boundaries match a plain model', async () => {
+    const op = fc.oneof(
+      fc.record({type: fc.constant('put' as const), key: fc.stringMatching(/^[a-c]{1,2}$/), value: fc.string({maxLength: 3}), ttl: fc.option(fc.integer({min: 1, max: 100}))}),
+      fc.record({type: fc.constant('delete' as const), key: fc.stringMatching(/^[a-c]{1,2}$/)}),
+    )
+    // Filler puts first, so that the ops straddle the 1,000-op chunks at any point.
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({min: 960, max: 1040}), fc.array(op, {minLength: 1, maxLength: 60})), {minLength: 1, maxLength: 2}), async (batches) => {
+        const {ns} = await freshNamespace()
+        const model = new Map<string, {value: string; expiresAt: number | null}>()
+        for (const [fillers, ops] of batches) {
+          await ns.batch((batch) => {
+            for (let i = 0; i < fillers; i++) {
+              batch.put(`z:${i}`, 'f')
+              model.set(`z:${i}`, {value: 'f', expiresAt: null})
+            }
+            for (const o of ops) {
+              if (o.type === 'delete') {
+                batch.delete(o.key)
+                model.delete(o.key)
+              } else {
+                batch.put(o.key, o.value, {expiresIn: o.ttl})
+                model.set(o.key, {value: o.value, expiresAt: o.ttl === null ? null : T0 + o.ttl * 1000})
+              }
+            }
+          })
+        }
+        const stored = (await all(ns.entries())).map(({name, value, expiresAt}) => [name, Buffer.from(value).toString(), expiresAt])
+        const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([key, {value, expiresAt}]) => [key, value, expiresAt])
+        expect(stored).toEqual(expected)
+        const stats = await ns.stats()
+        expect(stats).toMatchObject({keys: model.size, expiring: [...model.values()].filter((v) => v.expiresAt !== null).length})
+        await close(ns)
+      }),
+      {numRuns: 25},
+    )
+  })
+})

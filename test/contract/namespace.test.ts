@@ -239,6 +239,66 @@ describe('concurrency in one process', () => {
     expect(values).toEqual(keys.map((_, i) => `value ${i}`))
   })
 
+  it('gets made while a long write is open each find their own key (a store may keep their keys for later)', async () => {
+    const {ns} = await freshNamespace()
+    await Promise.all([ns.put('a', 'A'), ns.put('bb', 'BB'), ns.put('ccc', 'CCC')])
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    async function* records() {
+      yield [{key: 'x', value: '1'}]
+      await held
+      yield [{key: 'y', value: '2'}]
+    }
+    const importing = ns.putAll(records())
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const reads = Promise.all([ns.get('a'), ns.get('bb'), ns.get('ccc'), ns.get('a', 'json').catch((error) => error.code)])
+    release()
+    await importing
+    expect(await reads).toEqual(['A', 'BB', 'CCC', 'VALUE_INVALID'])
+    expect(await ns.get(['x', 'y'])).toEqual(new Map([['x', '1'], ['y', '2']]))
+  })
+
+  it('writes made at once, without awaiting each, apply in the order they were made', async () => {
+    const {ns} = await freshNamespace()
+    await Promise.all([
+      // A store may send the first call of a turn at once and let the ones after it wait to go together.
+      ns.get('z'),
+      ns.put('a', '1'),
+      ns.delete('a'),
+      ns.put('b', '1'),
+      ns.put('b', '2', {expiresIn: 60}),
+      ns.put('b', '3'),
+      ns.put('c', '1', {ifAbsent: true}),
+      ns.put('c', '2'),
+      ns.put('d', '1'),
+      ns.put('d', '2', {ifAbsent: true}),
+    ])
+    expect(await ns.get(['a', 'b', 'c', 'd'])).toEqual(new Map([['a', null], ['b', '3'], ['c', '2'], ['d', '1']]))
+    expect((await ns.getEntry('b'))?.expiresAt).toBeNull()
+    // Many more puts of one key than one write takes, some of them big: the last one made wins.
+    const big = 'x'.repeat(300_000)
+    await Promise.all(Array.from({length: 1200}, (_, i) => ns.put('e', i % 100 === 0 ? `${big}${i}` : String(i))))
+    expect(await ns.get('e')).toBe('1199')
+  })
+
+  it('concurrent gets of every type each get their own value (a store may decode from a buffer it reuses)', async () => {
+    const {ns} = await freshNamespace()
+    const valueOf = (i: number) => JSON.stringify({i, pad: 'é'.repeat(i % 7 === 0 ? 200_000 : i)})
+    const keys = Array.from({length: 60}, (_, i) => `k:${String(i).padStart(2, '0')}`)
+    await Promise.all(keys.map((key, i) => ns.put(key, valueOf(i), i % 3 === 0 ? {metadata: {i}} : undefined)))
+    const [texts, parsed, bytes] = await Promise.all([
+      Promise.all(keys.map((key) => ns.get(key))),
+      Promise.all(keys.map((key) => ns.get(key, 'json'))),
+      Promise.all(keys.map((key) => ns.get(key, 'bytes'))),
+    ])
+    expect(texts).toEqual(keys.map((_, i) => valueOf(i)))
+    expect(parsed).toEqual(keys.map((_, i) => JSON.parse(valueOf(i))))
+    expect(bytes.map((value) => new TextDecoder().decode(value!))).toEqual(keys.map((_, i) => valueOf(i)))
+    // More gets at once than one read takes, some of keys that do not exist.
+    const many = await Promise.all(Array.from({length: 1100}, (_, i) => ns.get(`k:${String(i % 70).padStart(2, '0')}`)))
+    expect(many).toEqual(Array.from({length: 1100}, (_, i) => (i % 70 < 60 ? valueOf(i % 70) : null)))
+  })
+
   it('concurrent puts, deletes and reads of different keys do not interfere', async () => {
     const {ns} = await freshNamespace()
     await Promise.all(Array.from({length: 100}, (_, i) => ns.put(`old:${String(i).padStart(3, '0')}`, 'x')))

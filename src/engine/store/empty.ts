@@ -13,6 +13,10 @@ export class EmptyStore implements Store {
     return undefined
   }
 
+  async getValue<T>(_key: Uint8Array, decode: (value: undefined, expiresAt: null) => T): Promise<T> {
+    return decode(undefined, null)
+  }
+
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
     return keys.map(() => undefined)
   }

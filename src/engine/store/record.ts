@@ -80,14 +80,29 @@ function uint32At(bytes: Uint8Array, at: number): number {
   return bytes[at] * 0x1000000 + ((bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3])
 }
 
-function decodeHead(record: Uint8Array): {expiresAt: number | null; metadata: string | null; valueOffset: number} {
+/**
+ * The record's value as a plain view of its bytes (no copy, and no Buffer: a Buffer's subarray costs more),
+ * for a reader that decodes it at once: what `Store.getValue` hands its `decode`.
+ */
+export function recordValue(record: Uint8Array): Uint8Array {
+  const offset = valueOffset(record)
+  return new Uint8Array(record.buffer, record.byteOffset + offset, record.length - offset)
+}
+
+/** Where the value starts: after the header, and after the metadata when there is some. */
+function valueOffset(record: Uint8Array): number {
   if (record.length < HEADER_BYTES) throw new Error(`damaged record: ${record.length} bytes, shorter than its ${HEADER_BYTES}-byte header`)
-  const expiresAt = recordExpiry(record)
-  if ((record[FLAGS] & HAS_METADATA) === 0) return {expiresAt, metadata: null, valueOffset: HEADER_BYTES}
-  const length = (record[HEADER_BYTES] << 8) | record[HEADER_BYTES + 1]
+  if ((record[FLAGS] & HAS_METADATA) === 0) return HEADER_BYTES
+  const end = HEADER_BYTES + METADATA_LENGTH_BYTES + ((record[HEADER_BYTES] << 8) | record[HEADER_BYTES + 1])
+  if (record.length < end) throw new Error('damaged record: its metadata runs past its end')
+  return end
+}
+
+function decodeHead(record: Uint8Array): {expiresAt: number | null; metadata: string | null; valueOffset: number} {
+  const offset = valueOffset(record)
   const start = HEADER_BYTES + METADATA_LENGTH_BYTES
-  if (record.length < start + length) throw new Error('damaged record: its metadata runs past its end')
-  return {expiresAt, metadata: utf8.decode(record.subarray(start, start + length)), valueOffset: start + length}
+  const metadata = offset === HEADER_BYTES ? null : utf8.decode(record.subarray(start, offset))
+  return {expiresAt: recordExpiry(record), metadata, valueOffset: offset}
 }
 
 /**

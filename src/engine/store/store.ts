@@ -83,6 +83,15 @@ export interface StoreStats {
 export interface Store {
   /** The entry stored under `key`, live or expired. One lookup. */
   get(key: Uint8Array): Promise<StoredEntry | undefined>
+  /**
+   * The value stored under `key` as `decode` makes it: one lookup, then `decode` is called once, before this
+   * returns, with the value's bytes and expiry time (live or expired), or with undefined and null when there
+   * is no entry; its result (or what it throws) is this call's. The bytes may be a view of a buffer the store
+   * reuses for its next read: `decode` must turn them into something of its own (text, parsed JSON, a copy)
+   * and never keep them. What a plain get needs, without the copies and objects of `get`. `key` too may be a
+   * view of a buffer the caller reuses: a store that still needs it once this returns keeps a copy.
+   */
+  getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T>
   /** Several entries, all from one consistent view of the namespace. */
   getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]>
   /**

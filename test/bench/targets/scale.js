@@ -60,9 +60,10 @@ async function listFigures(dir) {
     cursor = page.cursor
   } while (cursor)
   if (walked !== LARGE_KEYS) throw new Error(`walked ${walked} keys back by cursor, expected ${LARGE_KEYS}`)
-  // The same range read straight from lmdb-js, for reference.
-  const raw = open({path: join(dir, 'namespaces', 'large'), noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 4})
-  const values = raw.openDB({name: 'values', keyEncoding: 'binary', encoding: 'binary'})
+  // The same range read straight from lmdb-js (storage format 2's `records`, environment options as
+  // src/engine/store/lmdb/environment.ts), for reference.
+  const raw = open({path: join(dir, 'namespaces', 'large'), noSubdir: false, overlappingSync: false, pageSize: 4096, maxDbs: 8})
+  const values = raw.openDB({name: 'records', keyEncoding: 'binary', encoding: 'binary'})
   const encoder = new TextEncoder()
   try {
     const prefixOf = (round) => `k:${String((round * 37) % PREFIXES).padStart(3, '0')}:`

@@ -1,7 +1,7 @@
 import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {decodeKey, decodeRecord} from '../record.js'
+import {decodeKey, decodeRecord, recordExpiry, recordValue} from '../record.js'
 import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Bytes, Environment} from './environment.js'
 import {causedBy, storageCall} from './errors.js'
@@ -44,6 +44,27 @@ export class LmdbStore implements Store {
           return record === undefined ? undefined : decodeRecord(record)
         }),
       )
+    }
+  }
+
+  getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
+    if (this.gate.pending) {
+      const kept = key.slice()
+      return this.gate.pending.catch(() => {}).then(() => this.getValue(kept, decode))
+    }
+    // No copy: lmdb-js's getBinaryFast returns a view of the buffer it reuses for every read, which `decode`
+    // turns into what the caller keeps before anything else can read.
+    let record: Uint8Array | undefined
+    try {
+      record = this.env.records.getBinaryFast(key)
+    } catch {
+      const kept = key.slice()
+      return Promise.resolve().then(() => decodeWith(this.reading(() => this.env.records.getBinaryFast(kept)), decode))
+    }
+    try {
+      return Promise.resolve(decodeWith(record, decode))
+    } catch (error) {
+      return Promise.reject(error)
     }
   }
 
@@ -145,6 +166,10 @@ export class LmdbStore implements Store {
       }
     }
   }
+}
+
+function decodeWith<T>(record: Uint8Array | undefined, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): T {
+  return record === undefined ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
 }
 
 const TRANSIENT_TRIES = 3

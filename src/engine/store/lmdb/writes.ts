@@ -14,12 +14,16 @@ interface Request {
 }
 
 interface Group {
-  requests: Request[]
-  reclaim: {now: number; max: number} | undefined
+  /** In call order: requests, and single plain puts as their bare op (no request, no result to fill in). */
+  requests: (Request | PutOp)[]
+  /** The latest request's `now`, and the most keys any request asked to reclaim. */
+  reclaim: {now: number; max: number}
   done: Promise<void>
   /** What every request of plain puts gets: they cannot fail alone, so one promise serves them all. */
   putsDone?: Promise<WriteResult>
 }
+
+type PutOp = Extract<WriteOp, {type: 'put'}>
 
 /** The result of a request of puts without preconditions (the contract leaves wasLive of puts undefined). */
 const PUTS_APPLIED: WriteResult = Object.freeze({applied: true, wasLive: Object.freeze([]) as unknown as undefined[]})
@@ -53,18 +57,24 @@ export class LmdbWriter {
    * checked and applied on its own inside it, so a failed precondition skips only its own ops.
    */
   write(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
-    const request: Request = {ops, now}
     let group = this.queued
     if (group === undefined) {
-      group = {requests: [request], reclaim: {now, max: reclaim}, done: Promise.resolve()}
+      group = {requests: [], reclaim: {now, max: reclaim}, done: Promise.resolve()}
       this.queued = group
       const started = group
       group.done = this.gate.share(() => this.commit(started))
     } else {
-      group.requests.push(request)
-      group.reclaim = {now, max: Math.max(reclaim, group.reclaim?.max ?? 0)}
+      // In place: an app's many separate puts should allocate as little as they can (the bench's put rows).
+      group.reclaim.now = now
+      if (reclaim > group.reclaim.max) group.reclaim.max = reclaim
     }
     // An app's many separate puts share one promise (and one result) per transaction.
+    if (ops.length === 1 && isPlainPut(ops[0])) {
+      group.requests.push(ops[0] as PutOp)
+      return (group.putsDone ??= group.done.then(() => PUTS_APPLIED))
+    }
+    const request: Request = {ops, now}
+    group.requests.push(request)
     if (ops.every(isPlainPut)) return (group.putsDone ??= group.done.then(() => PUTS_APPLIED))
     return group.done.then(() => request.result!)
   }
@@ -72,12 +82,15 @@ export class LmdbWriter {
   private commit(group: Group): Promise<void> {
     return this.inBatchedTransaction(
       () => {
-        for (const request of group.requests) request.result = this.apply(request.ops, request.now)
+        for (const request of group.requests) {
+          if ('type' in request) this.put(request.key, request.entry)
+          else request.result = this.apply(request.ops, request.now)
+        }
         // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
         // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once a
         // reclaim removed something (which makes the transaction commit).
         const txnId = this.env.root.getWriteTxnId()
-        if (group.reclaim && txnId !== this.reclaimedInTxn && this.reclaim(group.reclaim.now, group.reclaim.max) > 0) {
+        if (txnId !== this.reclaimedInTxn && this.reclaim(group.reclaim.now, group.reclaim.max) > 0) {
           this.reclaimedInTxn = txnId
         }
       },

@@ -47,7 +47,8 @@ end
  * KEYS: meta, keys, exp, then the record key of each op.
  * ARGV: now, reclaim max, rprefix, then per op: type (p put, d delete, c check), precondition ('' none,
  * a absent, v version), version (8 bytes), record, expiry ms ('' none).
- * Returns {1, {wasLive...}} or {0, index of the failed precondition (1-based)}.
+ * Returns {1, {wasLive...}} (1 live, 0 not, -1 for a put: not looked at) or {0, index of the failed
+ * precondition (1-based)}.
  */
 export const WRITE = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 0 then return gone() end
@@ -71,10 +72,15 @@ for i = 1, n do
   local a = 3 + (i - 1) * 5
   local rkey = KEYS[3 + i]
   local member = string.sub(rkey, #rprefix + 1)
-  was[i] = islive(KEYS[2], KEYS[3], rkey, member, now) and 1 or 0
   local op = ARGV[a + 1]
-  if op == 'p' then store(KEYS[2], KEYS[3], rkey, member, ARGV[a + 4], ARGV[a + 5])
-  elseif op == 'd' then unstore(KEYS[2], KEYS[3], rkey, member) end
+  -- A put does not say what it replaced (-1: the contract lets a store leave wasLive undefined for puts).
+  if op == 'p' then
+    was[i] = -1
+    store(KEYS[2], KEYS[3], rkey, member, ARGV[a + 4], ARGV[a + 5])
+  else
+    was[i] = islive(KEYS[2], KEYS[3], rkey, member, now) and 1 or 0
+    if op == 'd' then unstore(KEYS[2], KEYS[3], rkey, member) end
+  end
 end
 reclaim(KEYS[2], KEYS[3], rprefix, now, tonumber(ARGV[2]))
 return {1, was}
@@ -181,14 +187,42 @@ if KEYS[5] ~= KEYS[4] and redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
 local items = redis.call('LRANGE', KEYS[4], 0, -1)
 local now = tonumber(ARGV[2])
 local deleted = 0
-for i = 1, #items, 3 do
-  local member = items[i]
-  local rkey = ARGV[1] .. member
+local n = #items
+local i = 1
+while i <= n do
   if items[i + 1] == '' then
+    local member = items[i]
+    local rkey = ARGV[1] .. member
     if islive(KEYS[2], KEYS[3], rkey, member, now) then deleted = deleted + 1 end
     unstore(KEYS[2], KEYS[3], rkey, member)
+    i = i + 3
   else
-    store(KEYS[2], KEYS[3], rkey, member, items[i + 1], items[i + 2])
+    -- A run of puts (up to the next delete) in a few commands instead of three per key: each key written
+    -- once, as its last put in the run, which is what applying them one by one would leave.
+    local j = i
+    while j <= n and items[j + 1] ~= '' do j = j + 3 end
+    local seen, records, members, expiring, lasting = {}, {}, {}, {}, {}
+    for p = j - 3, i, -3 do
+      local member = items[p]
+      if not seen[member] then
+        seen[member] = true
+        records[#records + 1] = ARGV[1] .. member
+        records[#records + 1] = items[p + 1]
+        members[#members + 1] = 0
+        members[#members + 1] = member
+        if items[p + 2] == '' then
+          lasting[#lasting + 1] = member
+        else
+          expiring[#expiring + 1] = items[p + 2]
+          expiring[#expiring + 1] = member
+        end
+      end
+    end
+    redis.call('MSET', unpack(records))
+    redis.call('ZADD', KEYS[2], unpack(members))
+    if #expiring > 0 then redis.call('ZADD', KEYS[3], unpack(expiring)) end
+    if #lasting > 0 then redis.call('ZREM', KEYS[3], unpack(lasting)) end
+    i = j
   end
 end
 redis.call('UNLINK', KEYS[4])
@@ -226,9 +260,12 @@ return 1
  */
 export const FREE = `
 local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for _, member in ipairs(members) do
-  redis.call('UNLINK', ARGV[1] .. member)
-  redis.call('ZREM', KEYS[1], member)
+if #members > 0 then
+  -- Three commands, not two per key: the records in one UNLINK, then the same first members of the index.
+  local records = {}
+  for i, member in ipairs(members) do records[i] = ARGV[1] .. member end
+  redis.call('UNLINK', unpack(records))
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, #members - 1)
 end
 if #members < tonumber(ARGV[2]) then redis.call('UNLINK', KEYS[1], KEYS[2]) end
 return #members

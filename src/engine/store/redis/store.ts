@@ -1,5 +1,5 @@
 import {successor} from '../../key-range.js'
-import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES} from '../record.js'
+import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES, recordExpiry, recordValue} from '../record.js'
 import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Connection} from './connection.js'
 import {stagedWriteAll} from './import.js'
@@ -14,27 +14,154 @@ const ENTRIES_BYTES_PER_CALL = 8 * 1024 * 1024
 
 const NO_PRECONDITION = ''
 const NO_EXPIRY = ''
+/**
+ * Separate gets, and separate plain puts, of one event turn go out as one command: an MGET of at most this
+ * many keys, a write script of at most this many puts and bytes.
+ */
+const GROUP_GETS = 500
+const GROUP_PUTS = 500
+const GROUP_BYTES = 1024 * 1024
+/** What every put of a group gets: plain puts cannot fail alone, so one promise serves them all. */
+const PUTS_APPLIED: WriteResult = Object.freeze({applied: true, wasLive: Object.freeze([]) as unknown as undefined[]})
+
+type PutOp = Extract<WriteOp, {type: 'put'}>
+
+/** Calls waiting for the end of the event turn, to be sent as one command: `settle` takes its reply. */
+interface Group<Done> {
+  done: Promise<Done>
+  settle(sent: Promise<unknown>): void
+}
+
+interface GetGroup extends Group<(Buffer | null)[]> {
+  kind: 'gets'
+  keys: Buffer[]
+}
+
+interface PutGroup extends Group<WriteResult> {
+  kind: 'puts'
+  ops: PutOp[]
+  bytes: number
+  now: number
+  reclaim: number
+}
 
 /** One namespace on a Redis server or Cluster: the store contract over scripts.ts. */
 export class RedisStore implements Store {
+  /** Gets or plain puts made in this event turn, not sent yet (see `gets` and `puts`). */
+  private pending: GetGroup | PutGroup | undefined
+  /** Whether a get or put was made in this event turn already (see `firstOfTurn`). */
+  private turnStarted = false
+
   constructor(
     private readonly connection: Connection,
     private readonly keys: NamespaceKeys,
   ) {}
 
-  async get(key: Uint8Array): Promise<StoredEntry | undefined> {
-    const record = (await this.connection.call('GET', this.keys.record(key))) as Buffer | null
-    return record === null ? undefined : decodeRecord(record)
+  // Every other method sends what is pending before its own commands, so that commands reach the server in
+  // the order they were made.
+
+  get(key: Uint8Array): Promise<StoredEntry | undefined> {
+    if (this.firstOfTurn()) return this.getNow(key).then((record) => (record === null ? undefined : decodeRecord(record)))
+    const group = this.gets()
+    const index = group.keys.push(this.keys.record(key)) - 1
+    return group.done.then((records) => (records[index] === null ? undefined : decodeRecord(records[index])))
+  }
+
+  getValue<T>(key: Uint8Array, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): Promise<T> {
+    // The record key is a copy: `key` may be the caller's reused buffer.
+    if (this.firstOfTurn()) return this.getNow(key).then((record) => decodeValueOf(record, decode))
+    const group = this.gets()
+    const index = group.keys.push(this.keys.record(key)) - 1
+    return group.done.then((records) => decodeValueOf(records[index], decode))
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<(StoredEntry | undefined)[]> {
+    this.flush()
     if (keys.length === 0) return []
     // MGET is one command, so one consistent view (every key is in the namespace's slot).
     const records = (await this.connection.call('MGET', ...keys.map((key) => this.keys.record(key)))) as (Buffer | null)[]
     return records.map((record) => (record === null ? undefined : decodeRecord(record)))
   }
 
-  async write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+  write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+    if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined && !this.firstOfTurn()) {
+      const op = ops[0]
+      const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
+      const group = this.puts(bytes)
+      group.ops.push(op)
+      group.bytes += bytes
+      group.now = now
+      if (reclaim > group.reclaim) group.reclaim = reclaim
+      return group.done
+    }
+    this.flush()
+    return this.writeNow(ops, now, reclaim)
+  }
+
+  private getNow(key: Uint8Array): Promise<Buffer | null> {
+    this.flush()
+    return this.connection.call('GET', this.keys.record(key)) as Promise<Buffer | null>
+  }
+
+  /**
+   * Whether this is the first get or put of the event turn, which goes out at once: only the ones made after
+   * it in the same turn wait to go together, so an app that awaits each call pays no wait.
+   */
+  private firstOfTurn(): boolean {
+    if (this.turnStarted) return false
+    this.turnStarted = true
+    process.nextTick(() => {
+      this.turnStarted = false
+    })
+    return true
+  }
+
+  /**
+   * The group an app's separate get joins: those made in one event turn go out as one MGET (one command
+   * instead of one each), when the turn ends or the group is full.
+   */
+  private gets(): GetGroup {
+    const pending = this.pending
+    if (pending?.kind === 'gets' && pending.keys.length < GROUP_GETS) return pending
+    this.flush()
+    return this.startGroup<GetGroup>({kind: 'gets', keys: []}, (records) => records)
+  }
+
+  /**
+   * The group an app's separate plain put joins: those made in one event turn go out as one write script
+   * (one command and one script run instead of one each), applied in order as they would have been one by
+   * one; the reclaiming of one write is done once.
+   */
+  private puts(bytes: number): PutGroup {
+    const pending = this.pending
+    if (pending?.kind === 'puts' && pending.ops.length < GROUP_PUTS && pending.bytes + bytes <= GROUP_BYTES) return pending
+    this.flush()
+    return this.startGroup<PutGroup>({kind: 'puts', ops: [], bytes: 0, now: 0, reclaim: 0}, () => PUTS_APPLIED)
+  }
+
+  private startGroup<G extends GetGroup | PutGroup>(fields: Omit<G, 'done' | 'settle'>, result: (reply: unknown) => unknown): G {
+    let settle!: G['settle']
+    const done = new Promise((resolve, reject) => {
+      settle = (sent) => sent.then((reply) => resolve(result(reply)), reject)
+    })
+    const group = {...fields, done, settle} as G
+    this.pending = group
+    process.nextTick(() => {
+      if (this.pending === group) this.flush()
+    })
+    return group
+  }
+
+  /** Sends the group that waits for the end of the turn, if there is one. */
+  private flush(): void {
+    const group = this.pending
+    if (group === undefined) return
+    this.pending = undefined
+    if (group.kind === 'gets') group.settle(this.connection.send('MGET', group.keys))
+    else group.settle(this.writeNow(group.ops, group.now, group.reclaim))
+  }
+
+  private async writeNow(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
     const args: (string | Buffer | Uint8Array)[] = [String(now), String(reclaim), this.keys.rprefix]
     for (const op of ops) {
       const condition = op.if === undefined ? NO_PRECONDITION : 'absent' in op.if ? 'a' : 'v'
@@ -48,17 +175,19 @@ export class RedisStore implements Store {
     }
     const keys = [this.keys.meta, this.keys.keys, this.keys.exp, ...ops.map((op) => this.keys.record(op.key))]
     const [applied, detail] = (await this.connection.script(WRITE, keys, args.map(asArgument))) as [number, number | number[]]
-    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => live === 1)}
+    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => (live === -1 ? undefined : live === 1))}
     return {applied: false, failed: (detail as number) - 1}
   }
 
   async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+    this.flush()
     const result = await stagedWriteAll(this.connection, this.keys, chunks, now)
     await this.reclaimExpired(now, reclaim)
     return result
   }
 
   async deleteRange({start, end}: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
+    this.flush()
     const [min, max] = lexBounds(start, end)
     let live = 0
     for (;;) {
@@ -75,6 +204,7 @@ export class RedisStore implements Store {
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
+    this.flush()
     const [min, max] = lexBounds(start, end)
     const reply = (await this.connection.script(SCAN, [this.keys.keys], [min, max, limit, this.keys.rprefix, MAX_HEAD_BYTES])) as Buffer[]
     const keys: StoredKey[] = []
@@ -83,6 +213,7 @@ export class RedisStore implements Store {
   }
 
   async *entries({start, end}: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {
+    this.flush()
     let from = start
     for (;;) {
       const [min, max] = lexBounds(from, end)
@@ -101,6 +232,7 @@ export class RedisStore implements Store {
   }
 
   async stats(now: number): Promise<StoreStats> {
+    this.flush()
     const [entries, withExpiry, expired] = (await this.connection.pipeline([
       ['ZCARD', this.keys.keys],
       ['ZCARD', this.keys.exp],
@@ -110,12 +242,18 @@ export class RedisStore implements Store {
   }
 
   async reclaimExpired(now: number, max: number): Promise<number> {
+    this.flush()
     return (await this.connection.script(RECLAIM, [this.keys.meta, this.keys.keys, this.keys.exp], [String(now), max, this.keys.rprefix])) as number
   }
 
   async close(): Promise<void> {
+    this.flush()
     await this.connection.release()
   }
+}
+
+function decodeValueOf<T>(record: Buffer | null, decode: (value: Uint8Array | undefined, expiresAt: number | null) => T): T {
+  return record === null ? decode(undefined, null) : decode(recordValue(record), recordExpiry(record))
 }
 
 /** Whether an ENTRIES reply stopped at its byte budget (so more may follow, although fewer than asked came). */
