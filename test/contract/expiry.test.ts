@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {RECLAIM_PER_WRITE} from '../../src/engine/namespace.js'
+import {RECLAIM_BATCH, RECLAIM_PER_EXPIRING_KEY} from '../../src/engine/namespace.js'
 import {manualClock} from '../helpers.js'
 import {freshNamespace, numberedKeys, T0} from './fixture.js'
 
@@ -171,21 +171,71 @@ describe('expiry with the injected clock', () => {
 })
 
 describe('physical reclamation', () => {
-  it('an ordinary put reclaims a bounded batch of expired keys, oldest first', async () => {
+  it('a put with an expiry reclaims two expired keys, oldest first', async () => {
     const {ns, clock, reopen} = await freshNamespace()
     const keys = numberedKeys(100)
     await Promise.all(keys.map((key) => ns.put(key, 'v', {expiresIn: 10})))
     clock.advance(10_000)
-    await ns.put('trigger', 'x')
+    await ns.put('trigger', 'x', {expiresIn: 60})
     expect(await ns.list({prefix: 'k'})).toEqual([])
+    expect(await ns.stats()).toMatchObject({keys: 1, expired: 100 - RECLAIM_PER_EXPIRING_KEY})
 
     // Set the clock back before the expiry: reclaimed keys stay gone, the rest reappear.
     const past = await reopen(manualClock(T0))
-    expect(await past.list({prefix: 'k'})).toEqual(keys.slice(RECLAIM_PER_WRITE))
-    expect(await past.get(keys[0])).toBeNull()
-    expect(await past.get(keys[RECLAIM_PER_WRITE - 1])).toBeNull()
-    expect(await past.get(keys[RECLAIM_PER_WRITE])).toBe('v')
+    expect(await past.list({prefix: 'k'})).toEqual(keys.slice(RECLAIM_PER_EXPIRING_KEY))
+    expect(await past.get(keys[RECLAIM_PER_EXPIRING_KEY - 1])).toBeNull()
+    expect(await past.get(keys[RECLAIM_PER_EXPIRING_KEY])).toBe('v')
     expect(await past.get('trigger')).toBe('x')
+  })
+
+  it('writes that store no expiring key reclaim nothing, however many expired keys wait', async () => {
+    // Each expired key sits on pages of its own: reclaiming it is work for the writes that make expiring keys.
+    const {ns, clock} = await freshNamespace()
+    await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 10})))
+    clock.advance(10_000)
+    await ns.put('plain', 'x')
+    await ns.delete('plain')
+    await ns.deleteMany(['k00001', 'missing']) // removes that expired key itself, and no other
+    await ns.deletePrefix('nothing-here')
+    await ns.batch((batch) => batch.put('batched', 'x'))
+    await ns.incr('counter')
+    expect(await ns.stats()).toMatchObject({keys: 2, expired: 99})
+  })
+
+  it('a batch reclaims two expired keys for each expiring key it stores, counting a put of an expired time too', async () => {
+    const {ns, clock} = await freshNamespace()
+    await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 10})))
+    clock.advance(10_000)
+    await ns.batch((batch) => {
+      batch.put('a', 'v', {expiresIn: 60})
+      batch.put('b', 'v')
+      batch.put('c', 'v', {expiration: (T0 + 60_000) / 1000})
+      batch.put('gone', 'v', {expiration: T0 / 1000}) // already expired: stored, counted, and due itself
+    })
+    // 3 expiring puts reclaim up to 6 of the 101 expired keys.
+    expect(await ns.stats()).toMatchObject({keys: 3, expired: 101 - 3 * RECLAIM_PER_EXPIRING_KEY})
+  })
+
+  it('an incr of a counter with an expiry reclaims like a put with one', async () => {
+    const {ns, clock} = await freshNamespace()
+    await Promise.all(numberedKeys(10).map((key) => ns.put(key, 'v', {expiresIn: 10})))
+    clock.advance(10_000)
+    await ns.incr('rate', {expiresIn: 60})
+    await ns.incr('rate', {expiresIn: 60}) // keeps the counter's expiry: still an expiring key written
+    expect(await ns.stats()).toMatchObject({keys: 1, expired: 10 - 2 * RECLAIM_PER_EXPIRING_KEY})
+  })
+
+  it(`a write transaction reclaims at most ${RECLAIM_BATCH.toLocaleString('en')} expired keys`, async () => {
+    const {ns, clock} = await freshNamespace()
+    const count = RECLAIM_BATCH + 500
+    await ns.batch((batch) => {
+      for (const key of numberedKeys(count)) batch.put(key, 'v', {expiresIn: 10})
+    })
+    clock.advance(10_000)
+    await ns.batch((batch) => {
+      for (const key of numberedKeys(count)) batch.put(`new:${key}`, 'v', {expiresIn: 60})
+    })
+    expect((await ns.stats()).expired).toBe(count - RECLAIM_BATCH)
   })
 
   it('reclaims by expiry time, not by key order', async () => {
@@ -194,19 +244,11 @@ describe('physical reclamation', () => {
     await ns.put('a-late', 'v', {expiresIn: 20})
     await ns.put('z-early', 'v', {expiresIn: 10})
     clock.advance(10_000)
-    await ns.put('trigger', 'x')
+    await ns.put('trigger', 'x', {expiresIn: 60})
     const past = await reopen(manualClock(T0))
     expect(await past.list()).toEqual(['a-late', 'trigger'])
   })
 
-  it('a delete also reclaims expired keys', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
-    await ns.put('expiring', 'v', {expiresIn: 5})
-    clock.advance(5_000)
-    await ns.delete('nothing-here')
-    const past = await reopen(manualClock(T0))
-    expect(await past.get('expiring')).toBeNull()
-  })
 
   it('reads and lists do not reclaim anything', async () => {
     const {ns, clock, reopen} = await freshNamespace()
@@ -224,7 +266,7 @@ describe('physical reclamation', () => {
     await ns.put('soon', 'v', {expiresIn: 5})
     await ns.put('later', 'v', {expiresIn: 50})
     clock.advance(5_000 - 1)
-    await ns.put('trigger', 'x')
+    await ns.put('trigger', 'x', {expiresIn: 60})
     const past = await reopen(manualClock(T0))
     expect(await past.list()).toEqual(['later', 'soon', 'trigger'])
   })
@@ -242,12 +284,12 @@ describe('physical reclamation', () => {
     expect(await past.list({limit: 100_000})).toEqual([])
   })
 
-  it('purgeExpired counts only what it removed itself (after a write reclaimed a batch)', async () => {
+  it('purgeExpired counts only what it removed itself (after a write reclaimed some)', async () => {
     const {ns, clock} = await freshNamespace()
     await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 1})))
     clock.advance(1000)
-    await ns.put('trigger', 'x')
-    expect(await ns.purgeExpired()).toBe(100 - RECLAIM_PER_WRITE)
+    await ns.put('trigger', 'x', {expiresIn: 60})
+    expect(await ns.purgeExpired()).toBe(100 - RECLAIM_PER_EXPIRING_KEY)
   })
 
   it('purgeExpired leaves live keys, their values and their expiry times alone', async () => {

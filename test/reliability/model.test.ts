@@ -10,7 +10,7 @@ import {rmSync} from 'node:fs'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {RECLAIM_PER_WRITE} from '../../src/engine/namespace.js'
+import {RECLAIM_BATCH, RECLAIM_PER_EXPIRING_KEY} from '../../src/engine/namespace.js'
 import {KvError, MAX_KEY_BYTES, openNamespace, type Namespace} from '../../src/index.js'
 import {all, manualClock, tempDir} from '../helpers.js'
 
@@ -47,8 +47,15 @@ class Model {
     return count
   }
 
-  /** Every write transaction reclaims the RECLAIM_PER_WRITE earliest-expired keys (by time, then key bytes); purge takes all. */
-  reclaim(max = RECLAIM_PER_WRITE): void {
+  /**
+   * A write transaction that stored `expiringPuts` keys with an expiry time reclaims up to RECLAIM_PER_EXPIRING_KEY
+   * earliest-expired keys (by time, then key bytes) for each, at most RECLAIM_BATCH; purge takes all.
+   */
+  reclaimFor(expiringPuts: number): void {
+    this.reclaim(Math.min(RECLAIM_BATCH, RECLAIM_PER_EXPIRING_KEY * expiringPuts))
+  }
+
+  reclaim(max: number): void {
     const expired = [...this.stored]
       .filter(([, entry]) => entry.expiresAt !== null && entry.expiresAt <= this.now)
       .sort(([keyA, a], [keyB, b]) => a.expiresAt! - b.expiresAt! || byUtf8(keyA, keyB))
@@ -116,7 +123,7 @@ class Put implements fc.AsyncCommand<Model, Real> {
     const {options, expiresAt} = putOptions(this.ttl, model.now)
     await real.ns.put(this.key, this.value, options)
     model.stored.set(this.key, {value: bytesOf(this.value), expiresAt})
-    model.reclaim()
+    model.reclaimFor(expiresAt === null ? 0 : 1)
   }
   toString = () => `put(${show(this.key)}, ${typeof this.value === 'string' ? show(this.value) : `bytes[${this.value.length}]`}${describeTtl(this.ttl)})`
 }
@@ -144,7 +151,7 @@ class DeleteMany implements fc.AsyncCommand<Model, Real> {
     if (this.keys.length === 1) await real.ns.delete(this.keys[0])
     else await real.ns.deleteMany(this.keys)
     for (const key of this.keys) model.stored.delete(key)
-    model.reclaim()
+    model.reclaimFor(0)
   }
   toString = () => `deleteMany(${this.keys.map(show).join(', ')})`
 }
@@ -247,7 +254,7 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
     }
     expect(await real.ns.batch(body)).toBe('done')
     model.stored = view
-    model.reclaim()
+    model.reclaimFor(this.ops.filter((op) => op.type === 'put' && op.ttl.kind !== 'none').length)
   }
   toString = () =>
     `batch${this.async ? '(async)' : ''}[${this.ops
@@ -283,7 +290,7 @@ class Incr implements fc.AsyncCommand<Model, Real> {
     expect(outcome).toEqual({value: next})
     const expiresAt = current === undefined ? (this.expiresIn === null ? null : model.now + Math.ceil(this.expiresIn * 1000)) : current.expiresAt
     model.stored.set(this.key, {value: Buffer.from(String(next)), expiresAt})
-    model.reclaim()
+    model.reclaimFor(expiresAt === null ? 0 : 1)
   }
   toString = () => `incr(${show(this.key)}, by ${this.by}${this.expiresIn === null ? '' : `, expiresIn ${this.expiresIn}`})`
 }
@@ -295,7 +302,7 @@ class DeletePrefix implements fc.AsyncCommand<Model, Real> {
     const live = model.liveKeys(this.prefix)
     expect(await real.ns.deletePrefix(this.prefix)).toBe(live.length)
     for (const key of [...model.stored.keys()]) if (key.startsWith(this.prefix)) model.stored.delete(key)
-    model.reclaim()
+    model.reclaimFor(0)
   }
   toString = () => `deletePrefix(${show(this.prefix)})`
 }
@@ -398,7 +405,7 @@ describe('regressions the model found', () => {
       await ns.put('a', 'v', {expiresIn: 1})
       await ns.delete('missing') // changes nothing
       clock.advance(1000)
-      await ns.put('b', 'v')
+      await ns.put('b', 'v', {expiresIn: 60})
       expect(await ns.stats()).toMatchObject({keys: 1, expired: 0})
     } finally {
       await ns.close()

@@ -80,6 +80,12 @@ export interface StoreStats {
   bytesOnDisk: number | null
 }
 
+/**
+ * How many expired keys a bulk write (writeAll) reclaims at its end, given how many of its puts stored a key
+ * with an expiry time: the engine's policy (namespace.ts), applied by the store once it has counted them.
+ */
+export type ReclaimFor = (expiringPuts: number) => number
+
 export interface Store {
   /** The entry stored under `key`, live or expired. One lookup. */
   get(key: Uint8Array): Promise<StoredEntry | undefined>
@@ -97,7 +103,8 @@ export interface Store {
   /**
    * Applies `ops` in order, atomically, when every precondition holds (all checked against the entries as
    * they were before this write, before anything is written), then removes up to `reclaim` keys whose expiry
-   * time is at or before `now`. Meant for small op lists: a remote store runs it as one server-side step.
+   * time is at or before `now`, earliest first. Writes a store joins into one transaction or script add up
+   * their `reclaim`. Meant for small op lists: a remote store runs it as one server-side step.
    */
   write(ops: readonly WriteOp[], options: {now: number; reclaim: number}): Promise<WriteResult>
   /**
@@ -106,13 +113,12 @@ export interface Store {
    * over earlier ones for the same key. Then reclaims like `write`. Returns how many deletes removed a live
    * entry (live at `now`).
    */
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number; reclaim: number}): Promise<{deletedLive: number}>
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}>
   /**
-   * Deletes every key within the range, then reclaims like `write`; returns how many were live at `now`.
-   * LMDB deletes them in one transaction; a remote store in chunks that are each atomic (the README states
-   * this difference).
+   * Deletes every key within the range; returns how many were live at `now`. LMDB deletes them in one
+   * transaction; a remote store in chunks that are each atomic (the README states this difference).
    */
-  deleteRange(range: KeyRange, options: {now: number; reclaim: number}): Promise<number>
+  deleteRange(range: KeyRange, now: number): Promise<number>
   /** Keys within the range in byte order, expired or not, from one consistent view. */
   scan(range: ScanRange): Promise<StoredKey[]>
   /**

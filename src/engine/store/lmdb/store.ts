@@ -2,7 +2,7 @@ import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {decodeKey, decodeRecord, recordExpiry, recordValue} from '../record.js'
-import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import type {KeyedEntry, ReclaimFor, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Bytes, Environment} from './environment.js'
 import {causedBy, storageCall} from './errors.js'
 import type {WriteBaseGuard} from './files.js'
@@ -83,12 +83,12 @@ export class LmdbStore implements Store {
     return this.writer.write(ops, now, reclaim)
   }
 
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}> {
     return this.writer.writeAll(chunks, now, reclaim)
   }
 
-  deleteRange(range: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
-    return this.writer.deleteRange(range, now, reclaim)
+  deleteRange(range: KeyRange, now: number): Promise<number> {
+    return this.writer.deleteRange(range, now)
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {

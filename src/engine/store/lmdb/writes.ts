@@ -1,6 +1,6 @@
 import {encodeRecord, recordExpiry, recordVersion, sameVersion} from '../record.js'
 import {successor} from '../../key-range.js'
-import type {KeyRange, NewEntry, WriteOp, WriteResult} from '../store.js'
+import type {KeyRange, NewEntry, ReclaimFor, WriteOp, WriteResult} from '../store.js'
 import type {Environment} from './environment.js'
 import {causedBy, storageCall, storageFailure} from './errors.js'
 import {StaleWriteBase, type WriteBaseGuard} from './files.js'
@@ -33,6 +33,8 @@ const STALE_BASE_TRIES = 3
 const EMPTY = new Uint8Array(0)
 const APPEND = {append: true} as const
 const RANGE_CHUNK = 1000
+/** The most expired keys one transaction reclaims, whatever the groups in it asked for. */
+const MOST_RECLAIMED = 1000
 
 /**
  * Everything that writes to one LMDB environment: the requests of `Store.write`, batched into lmdb-js's
@@ -42,7 +44,6 @@ const RANGE_CHUNK = 1000
 export class LmdbWriter {
   /** The group whose transaction has not started yet: writes made meanwhile join it. */
   private queued: Group | undefined
-  private reclaimedInTxn = -1
 
   constructor(
     private readonly name: string,
@@ -66,7 +67,7 @@ export class LmdbWriter {
     } else {
       // In place: an app's many separate puts should allocate as little as they can (the bench's put rows).
       group.reclaim.now = now
-      if (reclaim > group.reclaim.max) group.reclaim.max = reclaim
+      group.reclaim.max += reclaim
     }
     // An app's many separate puts share one promise (and one result) per transaction.
     if (ops.length === 1 && isPlainPut(ops[0])) {
@@ -86,13 +87,9 @@ export class LmdbWriter {
           if ('type' in request) this.put(request.key, request.entry)
           else request.result = this.apply(request.ops, request.now)
         }
-        // lmdb-js runs every callback queued in one event turn in one transaction: reclaim once per transaction.
-        // A transaction that changes nothing does not advance LMDB's id, so the id counts as used only once a
-        // reclaim removed something (which makes the transaction commit).
-        const txnId = this.env.root.getWriteTxnId()
-        if (txnId !== this.reclaimedInTxn && this.reclaim(group.reclaim.now, group.reclaim.max) > 0) {
-          this.reclaimedInTxn = txnId
-        }
+        // Each group brings its own expiring keys, so each reclaims what they call for (lmdb-js may run
+        // several groups' callbacks in one transaction).
+        if (group.reclaim.max > 0) this.reclaim(group.reclaim.now, Math.min(group.reclaim.max, MOST_RECLAIMED))
       },
       // From here on, new writes start the next group.
       () => {
@@ -106,10 +103,11 @@ export class LmdbWriter {
    * arrive: committed once they end, aborted (nothing kept) when they throw. Keys that come after every
    * stored key (a sorted import into a new range) are appended, which skips LMDB's tree search.
    */
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, now: number, reclaim: number): Promise<{deletedLive: number}> {
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, now: number, reclaim: ReclaimFor): Promise<{deletedLive: number}> {
     return this.gate.exclusive(() =>
       this.inTransactionSync(async () => {
         let deletedLive = 0
+        let expiringPuts = 0
         let last: Uint8Array | null | undefined
         for await (const ops of chunks) {
           for (const op of ops) {
@@ -118,6 +116,7 @@ export class LmdbWriter {
               if (this.remove(op.key, now)) deletedLive++
               continue
             }
+            if (op.entry.expiresAt !== null) expiringPuts++
             if (last === undefined) last = this.lastKey()
             if (last === null || Buffer.compare(op.key, last) > 0) {
               // Nothing is stored under a key past the last one: no old expiry to clear.
@@ -129,14 +128,14 @@ export class LmdbWriter {
             }
           }
         }
-        this.reclaim(now, reclaim)
+        this.reclaim(now, reclaim(expiringPuts))
         return {deletedLive}
       }),
     )
   }
 
   /** Deletes every key in the range in one write transaction; returns how many were live. */
-  deleteRange({start, end}: KeyRange, now: number, reclaim: number): Promise<number> {
+  deleteRange({start, end}: KeyRange, now: number): Promise<number> {
     return this.gate.share(() =>
       this.inTransactionSync(() => {
         let deleted = 0
@@ -145,10 +144,7 @@ export class LmdbWriter {
         for (;;) {
           const chunk = Array.from(this.env.records.getKeys({start: from, end, limit: RANGE_CHUNK}))
           for (const key of chunk) if (this.remove(key, now)) deleted++
-          if (chunk.length < RANGE_CHUNK) {
-            this.reclaim(now, reclaim)
-            return deleted
-          }
+          if (chunk.length < RANGE_CHUNK) return deleted
           from = successor(chunk[chunk.length - 1])
         }
       }),

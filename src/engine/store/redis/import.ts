@@ -33,7 +33,8 @@ export async function stagedWriteAll(
   keys: NamespaceKeys,
   chunks: AsyncIterable<readonly WriteOp[]>,
   now: number,
-): Promise<{deletedLive: number}> {
+): Promise<{deletedLive: number; expiringPuts: number}> {
+  let expiringPuts = 0
   const importId = randomId()
   let count = 0
   let staging: Promise<unknown> = Promise.resolve()
@@ -55,6 +56,7 @@ export async function stagedWriteAll(
         if (op.type === 'check') continue
         const record = op.type === 'put' ? encodeRecord(op.entry) : Buffer.alloc(0)
         const expiry = op.type === 'put' && op.entry.expiresAt !== null ? String(op.entry.expiresAt) : ''
+        if (expiry !== '') expiringPuts++
         items.push(Buffer.from(op.key), Buffer.from(record.buffer, record.byteOffset, record.byteLength), expiry)
         bytes += op.key.length + record.length
         if (items.length >= CHUNK_OPS * 3 || bytes >= CHUNK_BYTES) await flush()
@@ -67,14 +69,14 @@ export async function stagedWriteAll(
     await discard(connection, keys, importId, count)
     throw error
   }
-  if (count === 0) return {deletedLive: 0}
+  if (count === 0) return {deletedLive: 0, expiringPuts}
   try {
     await connection.script(BEGIN_COMMIT, [keys.meta], [importId, count, keys.stagePrefix(importId)])
   } catch (error) {
     await discard(connection, keys, importId, count)
     throw error
   }
-  return {deletedLive: await applyChunks(connection, keys, importId, count, now)}
+  return {deletedLive: await applyChunks(connection, keys, importId, count, now), expiringPuts}
 }
 
 /** Finishes an import whose commit began (the process committing it may have died): see stagedWriteAll. */

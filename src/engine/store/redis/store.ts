@@ -1,11 +1,13 @@
 import {successor} from '../../key-range.js'
 import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES, recordExpiry, recordValue} from '../record.js'
-import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import type {KeyedEntry, ReclaimFor, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Connection} from './connection.js'
 import {stagedWriteAll} from './import.js'
 import {lexBounds, type NamespaceKeys} from './layout.js'
 import {DELETE_RANGE, ENTRIES, RECLAIM, SCAN, WRITE} from './scripts.js'
 
+/** The most expired keys one write script removes, whatever the grouped writes in it asked for. */
+const MOST_RECLAIMED = 1000
 /** Keys one script deletes at most: each call blocks the server for about a millisecond. */
 const RANGE_CHUNK = 1000
 /** Entries an export reads per call, and the bytes after which a call stops early. */
@@ -91,7 +93,7 @@ export class RedisStore implements Store {
       group.ops.push(op)
       group.bytes += bytes
       group.now = now
-      if (reclaim > group.reclaim) group.reclaim = reclaim
+      group.reclaim += reclaim
       return group.done
     }
     this.flush()
@@ -130,7 +132,7 @@ export class RedisStore implements Store {
   /**
    * The group an app's separate plain put joins: those made in one event turn go out as one write script
    * (one command and one script run instead of one each), applied in order as they would have been one by
-   * one; the reclaiming of one write is done once.
+   * one; each put's reclaiming is added up.
    */
   private puts(bytes: number): PutGroup {
     const pending = this.pending
@@ -162,7 +164,8 @@ export class RedisStore implements Store {
   }
 
   private async writeNow(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
-    const args: (string | Buffer | Uint8Array)[] = [String(now), String(reclaim), this.keys.rprefix]
+    // Grouped puts add up their reclaiming; one script removes at most MOST_RECLAIMED, as an LMDB transaction does.
+    const args: (string | Buffer | Uint8Array)[] = [String(now), String(Math.min(reclaim, MOST_RECLAIMED)), this.keys.rprefix]
     for (const op of ops) {
       const condition = op.if === undefined ? NO_PRECONDITION : 'absent' in op.if ? 'a' : 'v'
       const version = op.if !== undefined && 'version' in op.if ? op.if.version : ''
@@ -179,14 +182,15 @@ export class RedisStore implements Store {
     return {applied: false, failed: (detail as number) - 1}
   }
 
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: number}): Promise<{deletedLive: number}> {
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}> {
     this.flush()
-    const result = await stagedWriteAll(this.connection, this.keys, chunks, now)
-    await this.reclaimExpired(now, reclaim)
-    return result
+    const {deletedLive, expiringPuts} = await stagedWriteAll(this.connection, this.keys, chunks, now)
+    const due = reclaim(expiringPuts)
+    if (due > 0) await this.reclaimExpired(now, due)
+    return {deletedLive}
   }
 
-  async deleteRange({start, end}: KeyRange, {now, reclaim}: {now: number; reclaim: number}): Promise<number> {
+  async deleteRange({start, end}: KeyRange, now: number): Promise<number> {
     this.flush()
     const [min, max] = lexBounds(start, end)
     let live = 0
@@ -197,10 +201,8 @@ export class RedisStore implements Store {
         [min, max, RANGE_CHUNK, this.keys.rprefix, String(now)],
       )) as [number, number]
       live += wereLive
-      if (deleted < RANGE_CHUNK) break
+      if (deleted < RANGE_CHUNK) return live
     }
-    await this.reclaimExpired(now, reclaim)
-    return live
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {
