@@ -37,7 +37,7 @@ export const EXIT_CODES_HELP = [
   '  1  not found (key or namespace)',
   '  2  invalid input or usage',
   '  3  conflict (namespace already exists; key exists or changed meanwhile)',
-  '  4  storage failure (cannot open, locked, corrupt, disk full)',
+  '  4  storage failure (cannot open, locked, corrupt, disk full; server down, refused or too slow)',
   '  70 internal error (a bug: rerun with KV_DEBUG=1 and report the output)',
   '  130 cancelled at a prompt (Ctrl-C)',
 ].join('\n')
