@@ -1,7 +1,7 @@
 // Helpers the benchmark modules in targets/ share. Figures are medians; every kv figure is measured next to
 // its reference in the same run, so both see the same machine.
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -119,4 +119,23 @@ export function startupRow(target, kv, reference, referenceName, limit) {
 export function atLeast(target, kv, reference, referenceName, limit, format) {
   const ratio = kv / reference
   return {target, kv: format(kv), reference: `${format(reference)} (${referenceName})`, ratio, goal: `≥ ${limit}×`, met: ratio >= limit}
+}
+
+/**
+ * The same records, `count` of them with `valueBytes`-byte values, as an NDJSON bulk file for kv import and as
+ * a RESP stream of SET commands for redis-cli --pipe; returns the two files' paths.
+ */
+export function writeImportInputs(dir, count, valueBytes) {
+  const ndjson = []
+  const resp = []
+  for (let i = 0; i < count; i++) {
+    const key = `bench:${String(i).padStart(8, '0')}`
+    const value = `value-${i}-`.padEnd(valueBytes, 'x')
+    ndjson.push(`{"key":"${key}","value":"${value}"}\n`)
+    resp.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`)
+  }
+  const files = {ndjson: join(dir, 'records.ndjson'), resp: join(dir, 'records.resp')}
+  writeFileSync(files.ndjson, ndjson.join(''))
+  writeFileSync(files.resp, resp.join(''))
+  return files
 }

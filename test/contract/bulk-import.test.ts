@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {exportBulk} from '../../src/engine/bulk/export.js'
 import {importBulk, type ImportOptions} from '../../src/engine/bulk/import.js'
 import {parseKeyList} from '../../src/engine/bulk/key-list.js'
-import {KvError, MAX_VALUE_BYTES, type Namespace} from '../../src/index.js'
+import {KvError, MAX_VALUE_BYTES, type Batch, type Namespace} from '../../src/index.js'
 import {all} from '../helpers.js'
 import {close, expectBytes, expectKvError, freshNamespace, open, T0} from './fixture.js'
 
@@ -255,6 +255,30 @@ describe('opening a namespace after bulk writes', () => {
   })
 })
 
+type Model = Map<string, {value: string; expiresAt: number | null}>
+type ModelOp = {type: 'delete'; key: string} | {type: 'put'; key: string; value: string; ttl: number | null}
+
+/** Makes the ops in a batch and in the model alike. */
+function applyOps(batch: Batch, ops: readonly ModelOp[], model: Model): void {
+  for (const o of ops) {
+    if (o.type === 'delete') {
+      batch.delete(o.key)
+      model.delete(o.key)
+    } else {
+      batch.put(o.key, o.value, {expiresIn: o.ttl})
+      model.set(o.key, {value: o.value, expiresAt: o.ttl === null ? null : T0 + o.ttl * 1000})
+    }
+  }
+}
+
+/** The namespace holds exactly the model: entries in byte order, and the counts. */
+async function expectMatches(ns: Namespace, model: Model): Promise<void> {
+  const stored = (await all(ns.entries())).map(({name, value, expiresAt}) => [name, Buffer.from(value).toString(), expiresAt])
+  const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([key, {value, expiresAt}]) => [key, value, expiresAt])
+  expect(stored).toEqual(expected)
+  expect(await ns.stats()).toMatchObject({keys: model.size, expiring: [...model.values()].filter((v) => v.expiresAt !== null).length})
+}
+
 describe('batch puts past the last key (appended without a lookup)', () => {
   it('property: any mix of puts (with and without expiry) and deletes in batches matches a plain model', async () => {
     const op = fc.oneof(
@@ -264,25 +288,13 @@ describe('batch puts past the last key (appended without a lookup)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(op, {maxLength: 12}), {maxLength: 4}), async (batches) => {
         const {ns} = await freshNamespace()
-        const model = new Map<string, {value: string; expiresAt: number | null}>()
+        const model: Model = new Map()
         for (const ops of batches) {
           await ns.batch((batch) => {
-            for (const o of ops) {
-              if (o.type === 'delete') {
-                batch.delete(o.key)
-                model.delete(o.key)
-              } else {
-                batch.put(o.key, o.value, {expiresIn: o.ttl})
-                model.set(o.key, {value: o.value, expiresAt: o.ttl === null ? null : T0 + o.ttl * 1000})
-              }
-            }
+            applyOps(batch, ops, model)
           })
         }
-        const stored = (await all(ns.entries())).map(({name, value, expiresAt}) => [name, Buffer.from(value).toString(), expiresAt])
-        const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([key, {value, expiresAt}]) => [key, value, expiresAt])
-        expect(stored).toEqual(expected)
-        const stats = await ns.stats()
-        expect(stats).toMatchObject({keys: model.size, expiring: [...model.values()].filter((v) => v.expiresAt !== null).length})
+        await expectMatches(ns, model)
         await close(ns)
       }),
       {numRuns: 60},
@@ -300,29 +312,17 @@ describe('big writes (more than one plain write: the store\'s all-or-nothing bul
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.integer({min: 960, max: 1040}), fc.array(op, {minLength: 1, maxLength: 60})), {minLength: 1, maxLength: 2}), async (batches) => {
         const {ns} = await freshNamespace()
-        const model = new Map<string, {value: string; expiresAt: number | null}>()
+        const model: Model = new Map()
         for (const [fillers, ops] of batches) {
           await ns.batch((batch) => {
             for (let i = 0; i < fillers; i++) {
               batch.put(`z:${i}`, 'f')
               model.set(`z:${i}`, {value: 'f', expiresAt: null})
             }
-            for (const o of ops) {
-              if (o.type === 'delete') {
-                batch.delete(o.key)
-                model.delete(o.key)
-              } else {
-                batch.put(o.key, o.value, {expiresIn: o.ttl})
-                model.set(o.key, {value: o.value, expiresAt: o.ttl === null ? null : T0 + o.ttl * 1000})
-              }
-            }
+            applyOps(batch, ops, model)
           })
         }
-        const stored = (await all(ns.entries())).map(({name, value, expiresAt}) => [name, Buffer.from(value).toString(), expiresAt])
-        const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map(([key, {value, expiresAt}]) => [key, value, expiresAt])
-        expect(stored).toEqual(expected)
-        const stats = await ns.stats()
-        expect(stats).toMatchObject({keys: model.size, expiring: [...model.values()].filter((v) => v.expiresAt !== null).length})
+        await expectMatches(ns, model)
         await close(ns)
       }),
       {numRuns: 25},

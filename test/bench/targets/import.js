@@ -6,11 +6,12 @@
 // and reports its peak memory: it must not grow with the input (goal: anonymous RSS < 200 MiB).
 // Node built-ins and ../lib/peak-memory.js; `measure()` returns rows for the bench table.
 import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
+import {writeImportInputs} from '../lib.js'
 import {describeMemory, runMeasured} from '../lib/peak-memory.js'
 
 const root = resolve(import.meta.dirname, '..', '..', '..')
@@ -29,21 +30,6 @@ function commandExists(name) {
   return spawnSync('sh', ['-c', `command -v ${name}`], {stdio: 'ignore'}).status === 0
 }
 
-/** The same records as an NDJSON bulk file and as a RESP stream of SET commands. */
-function writeInputs(dir) {
-  const ndjson = []
-  const resp = []
-  for (let i = 0; i < RECORDS; i++) {
-    const key = `bench:${String(i).padStart(8, '0')}`
-    const value = `value-${i}-`.padEnd(VALUE_BYTES, 'x')
-    ndjson.push(`{"key":"${key}","value":"${value}"}\n`)
-    resp.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`)
-  }
-  const files = {ndjson: join(dir, 'records.ndjson'), resp: join(dir, 'records.resp')}
-  writeFileSync(files.ndjson, ndjson.join(''))
-  writeFileSync(files.resp, resp.join(''))
-  return files
-}
 
 async function startRedis(dir) {
   const socket = join(dir, 'redis.sock')
@@ -118,7 +104,7 @@ async function versusRedis(dir) {
   }
   const {server, socket} = await startRedis(dir)
   try {
-    const files = writeInputs(dir)
+    const files = writeImportInputs(dir, RECORDS, VALUE_BYTES)
     const kvTimes = []
     const redisTimes = []
     for (let run = 0; run < RUNS; run++) {

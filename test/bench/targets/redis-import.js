@@ -3,11 +3,11 @@
 // records (RESP generated in the same run) on the same server over the same transport. The server is
 // flushed before each run. Median of RUNS runs each, interleaved. Goal: kv within 4× of redis-cli --pipe.
 import {spawnSync} from 'node:child_process'
-import {closeSync, openSync, writeFileSync} from 'node:fs'
+import {closeSync, openSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
-import {atMost, fmtCount, KV_BIN, kvEnv, median, withWorkDir} from '../lib.js'
+import {atMost, fmtCount, KV_BIN, kvEnv, median, withWorkDir, writeImportInputs} from '../lib.js'
 import {notMeasured, redisInstalled, startRedis} from '../lib/redis.js'
 
 const RECORDS = 200_000
@@ -17,21 +17,6 @@ const GOAL = 4
 
 const fmtWholeMs = (ms) => `${Math.round(ms)} ms`
 
-/** The same records as an NDJSON bulk file and as a RESP stream of SET commands. */
-function writeInputs(dir) {
-  const ndjson = []
-  const resp = []
-  for (let i = 0; i < RECORDS; i++) {
-    const key = `bench:${String(i).padStart(8, '0')}`
-    const value = `value-${i}-`.padEnd(VALUE_BYTES, 'x')
-    ndjson.push(`{"key":"${key}","value":"${value}"}\n`)
-    resp.push(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${value.length}\r\n${value}\r\n`)
-  }
-  const files = {ndjson: join(dir, 'records.ndjson'), resp: join(dir, 'records.resp')}
-  writeFileSync(files.ndjson, ndjson.join(''))
-  writeFileSync(files.resp, resp.join(''))
-  return files
-}
 
 /** Wall time of one process run, with `stdinFile` (if any) as its stdin; returns it and the stdout. */
 function timed(command, args, {env = process.env, stdinFile} = {}) {
@@ -53,7 +38,7 @@ export async function measure() {
   const server = await startRedis()
   try {
     return await withWorkDir(async (dir) => {
-      const files = writeInputs(dir)
+      const files = writeImportInputs(dir, RECORDS, VALUE_BYTES)
       const env = kvEnv(dir)
       const times = {kv: [], redis: []}
       for (let run = 0; run < RUNS; run++) {
