@@ -1,124 +1,25 @@
 import {KvError} from './errors.js'
 import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
-import {
-  checkExpiration,
-  checkInteger,
-  checkListLimit,
-  checkTtl,
-  decodeVersion,
-  encodeKey,
-  encodeMetadata,
-  encodePrefix,
-  encodeValue,
-  lookupKey,
-  type ValueInput,
-} from './limits.js'
-import type {NewEntry, Precondition, Store, StoredEntry, StoredKey, WriteOp, WriteResult} from './store/store.js'
+import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
+import {checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import type {NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
+import type {
+  Batch,
+  Clock,
+  Entry,
+  EntryWithName,
+  IncrOptions,
+  ListOptions,
+  ListPage,
+  ListPageOptions,
+  NamespaceStats,
+  PutOptions,
+  PutRecord,
+  ValueType,
+  ValueWithMetadata,
+} from './types.js'
 
-/** Milliseconds since the epoch. Injected so tests can move time instead of sleeping. */
-export type Clock = () => number
-
-export type ValueType = 'text' | 'json' | 'bytes'
-
-export interface WriteOptions {
-  /** Time-to-live in seconds. Without it (or `expiration`), any existing expiration is removed. */
-  expiresIn?: number | null
-  /** Absolute expiry in seconds since the epoch, as Workers KV's `expiration`; `expiresIn` wins over it. */
-  expiration?: number | null
-  /** Any JSON value of at most 1024 bytes, kept with the key (Workers KV's metadata). A put without it leaves none. */
-  metadata?: unknown
-}
-
-export interface PutOptions extends WriteOptions {
-  /** Write only when the key is missing or expired; the put then resolves to whether it wrote. */
-  ifAbsent?: boolean
-  /** Write only when the key is live and still has this version (from `getEntry`); resolves to whether it wrote. */
-  ifVersion?: string
-}
-
-export interface IncrOptions {
-  /** Added to the counter; may be negative. Default 1. */
-  by?: number
-  /**
-   * Time-to-live in seconds, set only when the counter is created (or had expired): a rate-limit window
-   * stays fixed instead of being extended by every hit. An existing expiration is always kept.
-   */
-  expiresIn?: number | null
-}
-
-/** Writes inside `Namespace.batch`: validated as they are made, committed together. */
-export interface Batch {
-  /** The live entry as this batch sees it (its own writes included), or null. */
-  getEntry(key: string): Promise<Entry | null>
-  put(key: string, value: ValueInput, options?: WriteOptions): void
-  delete(key: string): void
-}
-
-export interface NamespaceStats {
-  /** Live keys. */
-  keys: number
-  /** Live keys that have an expiration. */
-  expiring: number
-  /** Expired keys not yet reclaimed (`purgeExpired` removes them). */
-  expired: number
-  /** Size of the namespace's files on disk; null on a store that cannot tell (Redis). */
-  bytesOnDisk: number | null
-}
-
-export interface Entry {
-  value: Uint8Array
-  /** When the key expires (ms since the epoch), or null. */
-  expiresAt: number | null
-  /** The key's metadata (parsed JSON), or null when it has none. */
-  metadata: unknown
-  /** Changes with every write of the key: pass it as `put`'s `ifVersion` to write only if nobody else did. */
-  version: string
-}
-
-export interface EntryWithName extends Entry {
-  name: string
-}
-
-export interface ValueWithMetadata<T> {
-  value: T | null
-  metadata: unknown
-}
-
-export interface ListOptions {
-  /** Only keys that start with this string (matched literally, byte for byte). */
-  prefix?: string
-  /** At most this many keys (default 1000). */
-  limit?: number
-}
-
-export interface ListPageOptions extends ListOptions {
-  /** Where the previous page stopped, as returned in its `cursor`. */
-  cursor?: string | null
-}
-
-export interface ListedKey {
-  name: string
-  /** When the key expires (ms since the epoch), or null. */
-  expiresAt: number | null
-  /** The key's metadata (parsed JSON), or null. */
-  metadata: unknown
-}
-
-export interface ListPage {
-  keys: ListedKey[]
-  /** Pass to the next call to continue; null when the list is complete. */
-  cursor: string | null
-  complete: boolean
-}
-
-/** One record of `putAll`. */
-export interface PutRecord {
-  key: string
-  value: ValueInput
-  options?: WriteOptions
-  /** Where the record came from ("record 17 (line 18)"): an error about it starts with this. */
-  source?: string
-}
+export type * from './types.js'
 
 /**
  * Expired keys a write removes as it goes: two for each key it stores with an expiry time, so expired keys
@@ -446,67 +347,6 @@ export class Namespace {
 
 function wasApplied(result: WriteResult): boolean {
   return result.applied
-}
-
-function toEntry(stored: StoredEntry): Entry {
-  return {
-    value: stored.value,
-    expiresAt: stored.expiresAt,
-    metadata: parseStored(stored.metadata),
-    version: Buffer.from(stored.version.buffer, stored.version.byteOffset, stored.version.byteLength).toString('hex'),
-  }
-}
-
-function parseStored(metadata: string | null): unknown {
-  return metadata === null ? null : JSON.parse(metadata)
-}
-
-function decodeValue(key: string, value: Uint8Array, wanted: ValueType): unknown {
-  if (wanted === 'bytes') return value
-  const text = utf8Decoder.decode(value)
-  if (wanted === 'text') return text
-  if (wanted === 'json') {
-    try {
-      return JSON.parse(text)
-    } catch {
-      throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is not valid JSON`)
-    }
-  }
-  throw new KvError('VALUE_INVALID', `unknown value type ${JSON.stringify(wanted)}: use "text", "json" or "bytes"`)
-}
-
-function newEntry(value: ValueInput, options: WriteOptions | undefined, now: number): NewEntry {
-  return {value: encodeValue(value), expiresAt: expiryTime(options, now), metadata: encodeMetadata(options?.metadata)}
-}
-
-function precondition(options: PutOptions | undefined): Precondition | undefined {
-  if (options?.ifAbsent && options.ifVersion !== undefined) {
-    throw new KvError('USAGE', 'ifAbsent and ifVersion cannot be combined: a key cannot be both missing and at a version')
-  }
-  if (options?.ifAbsent) return {absent: true}
-  if (options?.ifVersion !== undefined) return {version: decodeVersion(options.ifVersion)}
-  return undefined
-}
-
-/** When a put's key expires (whole ms since the epoch), or null when it does not. */
-function expiryTime(options: WriteOptions | undefined, now: number): number | null {
-  if (options?.expiresIn != null) {
-    // Ceil: a positive TTL always leaves the key alive for at least a millisecond.
-    return Math.floor(now) + Math.ceil(checkTtl(options.expiresIn) * 1000)
-  }
-  if (options?.expiration != null) return Math.floor(checkExpiration(options.expiration, now) * 1000)
-  return null
-}
-
-/** A counter's stored text: an optionally signed decimal integer, surrounding whitespace allowed. */
-function parseCounter(key: string, value: Uint8Array): number {
-  const text = utf8Decoder.decode(value).trim()
-  const number = Number(text)
-  if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(number)) {
-    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text
-    throw new KvError('VALUE_INVALID', `the value of key ${JSON.stringify(key)} is not an integer (${JSON.stringify(shown)}); incr needs one`)
-  }
-  return number
 }
 
 /** How many expired keys a write that stored `expiringPuts` keys with an expiry time removes. */
