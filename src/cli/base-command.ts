@@ -1,5 +1,6 @@
 import {Command, type Interfaces} from '@oclif/core'
 
+import {KvError} from '../engine/errors.js'
 import type {Namespace} from '../engine/namespace.js'
 import {splitPositionals} from './argv.js'
 import {EXIT_CODES_HELP} from './exit-codes.js'
@@ -42,6 +43,11 @@ export abstract class KvCommand<T extends typeof Command> extends Command {
     this.args = args as CommandArgs<T>
     // oclif's argv holds every positional word, the named arguments' too.
     this.rest = split ? split.positionals(argv as string[]) : (argv as string[]).slice(Object.keys(this.ctor.args ?? {}).length)
+    // Non-strict parsing lets a mistyped flag through as a key; only `--` makes a leading dash literal.
+    const stray = this.rest.find((word) => word.startsWith('-'))
+    if (stray !== undefined && !words.includes('--')) {
+      throw new KvError('USAGE', `unknown flag ${stray} (for a key that starts with "-", put -- before it)`)
+    }
   }
 
   /**

@@ -42,11 +42,6 @@ export default class Delete extends KvCommand<typeof Delete> {
 
   async run(): Promise<{deleted: number} | undefined> {
     const keys = this.rest
-    // Non-strict parsing lets a mistyped flag through as a key; only `--` makes a leading dash literal.
-    const stray = keys.find((key) => key.startsWith('-'))
-    if (stray !== undefined && !this.argv.includes('--')) {
-      throw new KvError('USAGE', `unknown flag ${stray} (to delete a key that starts with "-", put -- before it)`)
-    }
     const {from, prefix, yes} = this.flags
     if (from !== undefined) {
       if (keys.length > 0) throw new KvError('USAGE', 'give keys either as arguments or with --from, not both')

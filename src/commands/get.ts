@@ -26,8 +26,6 @@ export default class Get extends KvCommand<typeof Get> {
 
   async run(): Promise<EntryJson | Record<string, EntryJson | null>> {
     const keys = [this.args.key, ...this.rest]
-    const stray = this.rest.find((key) => key.startsWith('-'))
-    if (stray !== undefined && !this.argv.includes('--')) throw new KvError('USAGE', `unknown flag ${stray} (to read a key that starts with "-", put -- before it)`)
     const {entries, name} = await this.withNamespace({creates: false}, async (namespace) => ({entries: await namespace.getEntries(keys), name: namespace.name}))
     const missing = keys.filter((key) => entries.get(key) === null)
     const notFound = () => new KvError('KEY_NOT_FOUND', `${missing.length === 1 ? 'key' : 'keys'} ${missing.map((key) => JSON.stringify(key)).join(', ')} not found in namespace "${name}"`)

@@ -119,7 +119,7 @@ export class Namespace {
     } catch (error) {
       return Promise.reject(error)
     }
-    const written = this.store.write([op], {now, reclaim: op.entry.expiresAt === null ? 0 : RECLAIM_PER_EXPIRING_KEY})
+    const written = this.store.write([op], {now, reclaim: reclaimFor(op.entry.expiresAt === null ? 0 : 1)})
     // A store may answer many puts with one promise (LMDB: the plain puts of one transaction): map it once.
     if (written !== this.lastWrite) {
       this.lastWrite = written
@@ -236,7 +236,7 @@ export class Namespace {
         metadata: current === undefined ? null : current.metadata,
       }
       const condition: Precondition = current === undefined ? {absent: true} : {version: current.version}
-      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {now, reclaim: entry.expiresAt === null ? 0 : RECLAIM_PER_EXPIRING_KEY})
+      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {now, reclaim: reclaimFor(entry.expiresAt === null ? 0 : 1)})
       if (outcome.applied) return next
       if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
       await backOff(attempt)

@@ -3,7 +3,7 @@ import type {RootDatabase} from 'lmdb'
 import {describeKey, describeTime, keyProblem, type Findings} from '../check.js'
 import {recordDamage, recordExpiry} from '../record.js'
 import type {Bytes} from './environment.js'
-import {decodeTime, encodeTime, TIME_BYTES} from './writes.js'
+import {decodeTime, encodeTime, TIME_BYTES} from './time.js'
 
 /**
  * The entry-level half of `kv ns check` on LMDB, run through lmdb-js in the check's child process (it reads

@@ -3,6 +3,7 @@ import {open, type Database, type RootDatabase} from 'lmdb'
 import {formatTooNew} from '../errors.js'
 import {encodeRecord} from '../record.js'
 import type {WriteBaseGuard} from './files.js'
+import {decodeTime} from './time.js'
 
 /**
  * Every process must open an environment with the same flags (mixing sync modes can corrupt it), so they
@@ -98,7 +99,7 @@ function upgradeFromFormat1(env: Environment): void {
   const values: Bytes = env.root.openDB({name: 'values', ...DB_OPTIONS})
   for (const {key, value} of values.getRange({})) {
     const time = env.expiries.get(key)
-    const expiresAt = time === undefined ? null : Buffer.from(time).readUInt32BE(0) * 2 ** 32 + Buffer.from(time).readUInt32BE(4)
+    const expiresAt = time === undefined ? null : decodeTime(time)
     env.records.putSync(key, encodeRecord({value, expiresAt, metadata: null}), {append: true})
   }
   values.dropSync()

@@ -7,7 +7,8 @@ import type {Bytes, Environment} from './environment.js'
 import {causedBy, storageCall} from './errors.js'
 import type {WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
-import {encodeTime, LmdbWriter} from './writes.js'
+import {encodeTime} from './time.js'
+import {LmdbWriter} from './writes.js'
 
 /** Entries an export reads per batch: enough to keep the per-batch cost small, few enough to stay bounded. */
 const ENTRIES_PER_BATCH = 256

@@ -5,6 +5,7 @@ import type {Environment} from './environment.js'
 import {causedBy, storageCall, storageFailure} from './errors.js'
 import {StaleWriteBase, type WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
+import {decodeTime, encodeTime, TIME_BYTES} from './time.js'
 
 /** A write request waiting for the transaction it will run in. */
 interface Request {
@@ -287,22 +288,6 @@ function isPlainPut(op: WriteOp): boolean {
 function isLive(record: Uint8Array, now: number): boolean {
   const expiresAt = recordExpiry(record)
   return expiresAt === null || expiresAt > now
-}
-
-export const TIME_BYTES = 8
-
-/** Big-endian so that byte order is time order. */
-export function encodeTime(ms: number): Uint8Array {
-  const bytes = new Uint8Array(TIME_BYTES)
-  const view = new DataView(bytes.buffer)
-  view.setUint32(0, Math.floor(ms / 2 ** 32))
-  view.setUint32(4, ms >>> 0)
-  return bytes
-}
-
-export function decodeTime(bytes: Uint8Array): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return view.getUint32(0) * 2 ** 32 + view.getUint32(4)
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
