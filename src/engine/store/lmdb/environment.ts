@@ -81,6 +81,9 @@ export function writeFormat(env: Environment): void {
  */
 export function ensureFormat(name: string, env: Environment, guard: WriteBaseGuard): void {
   const found = storedFormat(env)
+  // That read took a read snapshot, which lmdb-js keeps until a timer fires: drop it, or this handle's first
+  // reads could miss what another handle of this process commits meanwhile.
+  env.root.resetReadTxn()
   if (found === FORMAT) return
   if (found > FORMAT || !Number.isInteger(found)) throw formatTooNew(name, found, FORMAT)
   env.root.transactionSync(() => {
