@@ -7,6 +7,7 @@ export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, in
 const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   KEY_NOT_FOUND: EXIT.notFound,
   NAMESPACE_NOT_FOUND: EXIT.notFound,
+  REVISION_COMPACTED: EXIT.notFound,
   KEY_INVALID: EXIT.invalid,
   KEY_TOO_LONG: EXIT.invalid,
   VALUE_INVALID: EXIT.invalid,
@@ -18,6 +19,9 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   STORE_URL_INVALID: EXIT.invalid,
   LIMIT_INVALID: EXIT.invalid,
   CURSOR_INVALID: EXIT.invalid,
+  REVISION_INVALID: EXIT.invalid,
+  RETENTION_INVALID: EXIT.invalid,
+  ACTOR_INVALID: EXIT.invalid,
   NAMESPACE_NAME_INVALID: EXIT.invalid,
   USAGE: EXIT.invalid,
   INPUT_UNREADABLE: EXIT.invalid,
@@ -34,7 +38,7 @@ export function exitCodeFor(code: KvErrorCode): number {
 export const EXIT_CODES_HELP = [
   'EXIT CODES',
   '  0  success',
-  '  1  not found (key or namespace)',
+  '  1  not found (key or namespace; a revision older than the history kept)',
   '  2  invalid input or usage',
   '  3  conflict (namespace already exists; key exists or changed meanwhile)',
   '  4  storage failure (cannot open, locked, corrupt, disk full; server down, refused or too slow)',

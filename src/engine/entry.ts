@@ -13,6 +13,7 @@ export function toEntry(stored: StoredEntry): Entry {
     expiresAt: stored.expiresAt,
     metadata: parseStored(stored.metadata),
     version: Buffer.from(stored.version.buffer, stored.version.byteOffset, stored.version.byteLength).toString('hex'),
+    revision: stored.revision,
   }
 }
 

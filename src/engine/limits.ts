@@ -164,6 +164,33 @@ export function checkInteger(value: unknown, what: string): number {
   return value
 }
 
+/** The longest actor a change records, in bytes of UTF-8. */
+export const MAX_ACTOR_BYTES = 256
+
+/** Checks who a write says made it: 1 to 256 bytes of text without control characters. */
+export function checkActor(actor: unknown): string {
+  if (typeof actor !== 'string' || actor === '' || !actor.isWellFormed() || /[\u0000-\u001f\u007f]/.test(actor)) {
+    throw new KvError('ACTOR_INVALID', `invalid actor ${describe(actor)}: use 1 to ${MAX_ACTOR_BYTES} bytes of text without control characters`)
+  }
+  const bytes = Buffer.byteLength(actor)
+  if (bytes > MAX_ACTOR_BYTES) throw new KvError('ACTOR_INVALID', `actor is ${bytes} bytes; the limit is ${MAX_ACTOR_BYTES} bytes`)
+  return actor
+}
+
+/** A revision as the library takes it: a whole number from 0. */
+export function checkRevision(revision: unknown, what = 'revision'): number {
+  if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0) {
+    throw new KvError('REVISION_INVALID', `${what} must be a whole number from 0, got ${describe(revision)}`)
+  }
+  return revision
+}
+
+/** Parses a CLI revision (`--revision`, `--to`). */
+export function parseRevision(text: string, what = 'revision'): number {
+  if (!/^\d+$/.test(text.trim())) throw new KvError('REVISION_INVALID', `${what} must be a whole number from 0, got ${describe(text)}`)
+  return checkRevision(Number(text), what)
+}
+
 const TTL_UNITS: Record<string, number> = {'': 1, s: 1, m: 60, h: 3600, d: 86_400}
 
 /** Parses a CLI time-to-live: seconds (`90`), or a number with a unit (`90s`, `30m`, `1h`, `7d`). */
@@ -173,6 +200,44 @@ export function parseTtl(text: string): number {
     throw new KvError('TTL_INVALID', `invalid TTL "${text}": use seconds or a number with s, m, h or d (90s, 30m, 1h, 7d)`)
   }
   return checkTtl(Number(match[1]) * TTL_UNITS[match[2]])
+}
+
+/**
+ * Parses a CLI history setting: `off`, an age (`30d`, `12h`: a number with s, m, h or d), a count of revisions
+ * (`10000`), or both (`30d,10000`): changes go once older than the age or beyond the newest count.
+ */
+export function parseRetention(text: string): false | {maxAge: number | null; maxRevisions: number | null} {
+  const trimmed = text.trim()
+  if (trimmed === 'off') return false
+  let maxAge: number | null = null
+  let maxRevisions: number | null = null
+  const parts = trimmed.split(',').map((part) => part.trim())
+  for (const part of parts) {
+    const age = /^(\d+(?:\.\d+)?)([smhd])$/.exec(part)
+    if (age !== null && maxAge === null) maxAge = Number(age[1]) * TTL_UNITS[age[2]]
+    else if (/^\d+$/.test(part) && maxRevisions === null) maxRevisions = Number(part)
+    else throw retentionInvalid(`invalid history setting ${describe(text)}`)
+  }
+  return checkRetention({maxAge, maxRevisions})
+}
+
+/** Checks a history retention: `false`, or an age in seconds and/or a count of revisions, each positive. */
+export function checkRetention(retention: unknown): false | {maxAge: number | null; maxRevisions: number | null} {
+  if (retention === false) return false
+  if (typeof retention !== 'object' || retention === null) throw retentionInvalid(`invalid history setting ${describe(retention)}`)
+  const {maxAge = null, maxRevisions = null} = retention as {maxAge?: unknown; maxRevisions?: unknown}
+  if (maxAge !== null && (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 1 || maxAge > MAX_TTL_SECONDS)) {
+    throw retentionInvalid(`history age must be 1 second to ${MAX_TTL_SECONDS} seconds (100 years), got ${describe(maxAge)}`)
+  }
+  if (maxRevisions !== null && (typeof maxRevisions !== 'number' || !Number.isSafeInteger(maxRevisions) || maxRevisions < 1)) {
+    throw retentionInvalid(`history count must be a whole number of revisions from 1, got ${describe(maxRevisions)}`)
+  }
+  if (maxAge === null && maxRevisions === null) throw retentionInvalid('history needs an age, a count of revisions, or both')
+  return {maxAge: maxAge as number | null, maxRevisions: maxRevisions as number | null}
+}
+
+function retentionInvalid(problem: string): KvError {
+  return new KvError('RETENTION_INVALID', `${problem}: use off, an age (30d, 12h), a count of revisions (10000), or both (30d,10000)`)
 }
 
 export function checkListLimit(limit: unknown): number {

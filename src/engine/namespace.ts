@@ -1,13 +1,21 @@
 import {KvError} from './errors.js'
 import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
 import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
-import {checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
-import type {NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
+import {causeOf, defaultActor, NamespaceHistory} from './history.js'
+import {checkActor, checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {revert} from './revert.js'
+import type {ChangeCause, NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
 import type {
+  ActorOptions,
   Batch,
   Clock,
+  DeleteResult,
   Entry,
   EntryWithName,
+  HistoryOptions,
+  HistoryPage,
+  HistoryRetention,
+  HistoryState,
   IncrOptions,
   ListOptions,
   ListPage,
@@ -15,6 +23,9 @@ import type {
   NamespaceStats,
   PutOptions,
   PutRecord,
+  RevertOptions,
+  RevertResult,
+  Revisions,
   ValueType,
   ValueWithMetadata,
 } from './types.js'
@@ -46,23 +57,37 @@ const utf8Encoder = new TextEncoder()
  * whether or not it has been physically reclaimed yet.
  */
 export class Namespace {
+  /** Who this namespace's writes are made by, unless a write says otherwise (recorded in the history). */
+  readonly actor: string
+  private readonly past: NamespaceHistory
+  /** What a plain put records as its cause: one object for every put of the default actor. */
+  private readonly putCause: ChangeCause
+
   constructor(
     readonly name: string,
     private readonly store: Store,
     private readonly clock: Clock = Date.now,
-  ) {}
+    actor?: string,
+  ) {
+    this.actor = actor === undefined ? defaultActor() : checkActor(actor)
+    this.past = new NamespaceHistory(name, store.history)
+    this.putCause = causeOf('put', this.actor)
+  }
 
-  get(key: string, type?: 'text' | {type: 'text'}): Promise<string | null>
-  get<T = unknown>(key: string, type: 'json' | {type: 'json'}): Promise<T | null>
-  get(key: string, type: 'bytes' | {type: 'bytes'}): Promise<Uint8Array | null>
+  get(key: string, type?: 'text' | {type?: 'text'; revision?: number}): Promise<string | null>
+  get<T = unknown>(key: string, type: 'json' | {type: 'json'; revision?: number}): Promise<T | null>
+  get(key: string, type: 'bytes' | {type: 'bytes'; revision?: number}): Promise<Uint8Array | null>
   get(keys: readonly string[], type?: 'text' | {type: 'text'}): Promise<Map<string, string | null>>
   get<T = unknown>(keys: readonly string[], type: 'json' | {type: 'json'}): Promise<Map<string, T | null>>
   get(keys: readonly string[], type: 'bytes' | {type: 'bytes'}): Promise<Map<string, Uint8Array | null>>
-  get(key: string | readonly string[], type: ValueType | {type: ValueType} = 'text'): Promise<unknown> {
+  get(key: string | readonly string[], type: ValueType | {type?: ValueType; revision?: number} = 'text'): Promise<unknown> {
     // Not async, and text and JSON are decoded by the store's getValue straight from the bytes it read (no
     // entry object, no copy): a get is the hot path of every app.
-    const wanted = typeof type === 'string' ? type : type.type
+    const wanted = typeof type === 'string' ? type : (type.type ?? 'text')
     if (typeof key !== 'string' && Array.isArray(key)) return this.getMap(key, wanted)
+    if (typeof type === 'object' && type.revision !== undefined) {
+      return this.getEntry(key as string, {revision: type.revision}).then((entry) => (entry === null ? null : decodeValue(key as string, entry.value, wanted)))
+    }
     let bytes: Uint8Array
     try {
       // For getValue, which is done with the key when it returns; `get` may keep it, so it gets its own.
@@ -92,9 +117,19 @@ export class Namespace {
     return {value: decodeValue(key, entry.value, typeof type === 'string' ? type : type.type) as T, metadata: entry.metadata}
   }
 
-  /** The value's bytes, expiry time, metadata and version, or null when the key is missing or expired. */
-  async getEntry(key: string): Promise<Entry | null> {
-    const stored = await this.store.get(encodeKey(key))
+  /**
+   * The value's bytes, expiry time, metadata, version and revision, or null when the key is missing or
+   * expired. With `revision`: as it was right after that revision committed (null when it did not exist or
+   * had expired then); REVISION_COMPACTED when the history no longer reaches back that far.
+   */
+  async getEntry(key: string, options: {revision?: number} = {}): Promise<Entry | null> {
+    const bytes = encodeKey(key)
+    if (options.revision !== undefined) {
+      const revision = await this.past.checkReadable(options.revision)
+      const {at, entries} = this.past.unlessCompacted(await this.store.history.entriesAt([bytes], revision))
+      return entries[0] === undefined || !this.isLive(entries[0].expiresAt, at) ? null : toEntry(entries[0])
+    }
+    const stored = await this.store.get(bytes)
     return stored === undefined || !this.isLive(stored.expiresAt) ? null : toEntry(stored)
   }
 
@@ -112,14 +147,16 @@ export class Namespace {
   put(key: string, value: ValueInput, options?: PutOptions): Promise<boolean> {
     // Not async: apps make many puts at once, and each await would cost a promise and a turn of its own.
     let op: WriteOp
+    let cause = this.putCause
     const now = this.clock()
     try {
       op = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
       if (options?.ifAbsent || options?.ifVersion !== undefined) op.if = precondition(options)
+      if (options?.actor !== undefined) cause = this.causeOf('put', options)
     } catch (error) {
       return Promise.reject(error)
     }
-    const written = this.store.write([op], {now, reclaim: reclaimFor(op.entry.expiresAt === null ? 0 : 1)})
+    const written = this.store.write([op], {now, reclaim: reclaimFor(op.entry.expiresAt === null ? 0 : 1), cause})
     // A store may answer many puts with one promise (LMDB: the plain puts of one transaction): map it once.
     if (written !== this.lastWrite) {
       this.lastWrite = written
@@ -133,11 +170,14 @@ export class Namespace {
 
   /**
    * Puts any number of records, read as they come (an import): all of them, or none when `records` throws
-   * or a record is invalid. Later records win over earlier ones for the same key.
+   * or a record is invalid. Later records win over earlier ones for the same key. Resolves to the revisions
+   * it made (null when there were no records).
    */
-  async putAll(records: AsyncIterable<readonly PutRecord[]>): Promise<void> {
+  async putAll(records: AsyncIterable<readonly PutRecord[]>, options: ActorOptions & {operation?: string} = {}): Promise<Revisions | null> {
     const now = this.clock()
-    await this.store.writeAll(this.putOps(records, now), {now, reclaim: reclaimFor})
+    const cause = this.causeOf(options.operation ?? 'import', options)
+    const {revisions} = await this.store.writeAll(this.putOps(records, now), {now, reclaim: reclaimFor, cause})
+    return revisions
   }
 
   private async *putOps(records: AsyncIterable<readonly PutRecord[]>, now: number): AsyncGenerator<WriteOp[]> {
@@ -159,7 +199,8 @@ export class Namespace {
    * written and `body` runs again (so keep it free of other side effects), as etcd's and FoundationDB's
    * optimistic transactions do.
    */
-  async batch<T>(body: (batch: Batch) => T | Promise<T>): Promise<T> {
+  async batch<T>(body: (batch: Batch) => T | Promise<T>, options: ActorOptions = {}): Promise<T> {
+    const cause = this.causeOf('batch', options)
     for (let attempt = 1; ; attempt++) {
       const now = this.clock()
       const ops: WriteOp[] = []
@@ -170,7 +211,7 @@ export class Namespace {
        */
       let seen: Map<string, Entry | null> | undefined
       const see = (op: WriteOp) => {
-        const entry = op.type === 'put' && this.isLive(op.entry.expiresAt, now) ? {...op.entry, metadata: parseStored(op.entry.metadata), version: ''} : null
+        const entry = op.type === 'put' && this.isLive(op.entry.expiresAt, now) ? {...op.entry, metadata: parseStored(op.entry.metadata), version: '', revision: 0} : null
         seen!.set(Buffer.from(op.key).toString('hex'), entry)
       }
       const result = await body({
@@ -203,10 +244,10 @@ export class Namespace {
       })
       if (checks.size === 0 && ops.length > ONE_WRITE_OPS) {
         // Nothing read, so nothing to check: a big batch goes through the store's all-or-nothing bulk path.
-        await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: reclaimFor})
+        await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: reclaimFor, cause})
         return result
       }
-      const outcome = await this.store.write([...checks.values(), ...ops], {now, reclaim: reclaimFor(expiringPuts(ops))})
+      const outcome = await this.store.write([...checks.values(), ...ops], {now, reclaim: reclaimFor(expiringPuts(ops)), cause})
       if (outcome.applied) return result
       if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
       await backOff(attempt)
@@ -222,6 +263,7 @@ export class Namespace {
     const keyBytes = encodeKey(key)
     const by = checkInteger(options.by ?? 1, 'the increment')
     const expiresIn = options.expiresIn == null ? null : checkTtl(options.expiresIn)
+    const cause = this.causeOf('incr', options)
     for (let attempt = 1; ; attempt++) {
       const now = this.clock()
       const stored = await this.store.get(keyBytes)
@@ -236,7 +278,11 @@ export class Namespace {
         metadata: current === undefined ? null : current.metadata,
       }
       const condition: Precondition = current === undefined ? {absent: true} : {version: current.version}
-      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {now, reclaim: reclaimFor(entry.expiresAt === null ? 0 : 1)})
+      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {
+        now,
+        reclaim: reclaimFor(entry.expiresAt === null ? 0 : 1),
+        cause,
+      })
       if (outcome.applied) return next
       if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
       await backOff(attempt)
@@ -244,30 +290,45 @@ export class Namespace {
   }
 
   /** Deletes a key; a missing key is not an error. */
-  async delete(key: string): Promise<void> {
-    await this.deleteMany([key])
+  async delete(key: string, options: ActorOptions = {}): Promise<void> {
+    await this.deleteMany([key], options)
   }
 
   /**
    * Deletes several keys in one transaction: all of them or, when any key is invalid, none. Returns how many
    * of them were live (missing keys are fine).
    */
-  async deleteMany(keys: readonly string[]): Promise<number> {
-    const ops = keys.map((key): WriteOp => ({type: 'delete', key: encodeKey(key)}))
-    const now = this.clock()
-    if (ops.length <= ONE_WRITE_OPS) {
-      const outcome = await this.store.write(ops, {now, reclaim: 0})
-      return outcome.applied ? outcome.wasLive.filter(Boolean).length : 0
-    }
-    const {deletedLive} = await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: reclaimFor})
-    return deletedLive
+  async deleteMany(keys: readonly string[], options: ActorOptions = {}): Promise<number> {
+    return (await this.deleteKeys({keys}, options)).deleted
   }
 
   /** Deletes every live key that starts with `prefix` ('' is every key); returns how many. */
-  async deletePrefix(prefix: string): Promise<number> {
-    const start = encodePrefix(prefix)
-    if (start === null) return 0
-    return this.store.deleteRange({start, end: prefixEnd(start)}, this.clock())
+  async deletePrefix(prefix: string, options: ActorOptions = {}): Promise<number> {
+    return (await this.deleteKeys({prefix}, options)).deleted
+  }
+
+  /**
+   * `deleteMany` or `deletePrefix`, saying also which revisions did it: `revert` to the one before the first
+   * undoes it (what `kv delete --prefix` and `kv ns clean` print).
+   */
+  async deleteKeys(which: {keys: readonly string[]} | {prefix: string}, options: ActorOptions = {}): Promise<DeleteResult> {
+    const now = this.clock()
+    const cause = this.causeOf('delete', options)
+    if ('prefix' in which) {
+      const start = encodePrefix(which.prefix)
+      if (start === null) return {deleted: 0, revisions: null}
+      const {deletedLive, revisions} = await this.store.deleteRange({start, end: prefixEnd(start)}, {now, cause})
+      return {deleted: deletedLive, revisions}
+    }
+    const ops = which.keys.map((key): WriteOp => ({type: 'delete', key: encodeKey(key)}))
+    if (ops.length <= ONE_WRITE_OPS) {
+      const outcome = await this.store.write(ops, {now, reclaim: 0, cause})
+      if (!outcome.applied) return {deleted: 0, revisions: null}
+      const revision = outcome.revision ?? null
+      return {deleted: outcome.wasLive.filter(Boolean).length, revisions: revision === null ? null : {first: revision, last: revision}}
+    }
+    const {deletedLive, revisions} = await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: reclaimFor, cause})
+    return {deleted: deletedLive, revisions}
   }
 
   /**
@@ -287,8 +348,8 @@ export class Namespace {
 
   /** Key counts and size, in time that does not grow with the namespace (only with its expired keys). */
   async stats(): Promise<NamespaceStats> {
-    const {entries, withExpiry, expired, bytesOnDisk} = await this.store.stats(this.clock())
-    return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk}
+    const [{entries, withExpiry, expired, bytesOnDisk}, {revision}] = await Promise.all([this.store.stats(this.clock()), this.store.history.state()])
+    return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk, revision}
   }
 
   /** Live key names in UTF-8 byte order, as the spec's `list` returns them. */
@@ -319,7 +380,7 @@ export class Namespace {
     const complete = live.length <= limit
     const page = complete ? live : live.slice(0, limit)
     return {
-      keys: page.map(({key, expiresAt, metadata}) => ({name: utf8Decoder.decode(key), expiresAt, metadata: parseStored(metadata)})),
+      keys: page.map(({key, expiresAt, metadata, revision}) => ({name: utf8Decoder.decode(key), expiresAt, metadata: parseStored(metadata), revision})),
       cursor: complete ? null : encodeCursor(page[page.length - 1].key),
       complete,
     }
@@ -336,8 +397,38 @@ export class Namespace {
     }
   }
 
+  /** The current revision, the oldest one still readable, and how much history the namespace keeps. */
+  historyState(): Promise<HistoryState> {
+    return this.past.state()
+  }
+
+  /** Changes how much history the namespace keeps (`false`: none); what is beyond it goes gradually. */
+  setHistory(retention: HistoryRetention): Promise<void> {
+    return this.past.setRetention(retention, this.clock())
+  }
+
+  /**
+   * Changes, newest first, with who made them and when: one key's (`key`), or the namespace's log (under
+   * `prefix`), a page at a time.
+   */
+  history(options: HistoryOptions = {}): Promise<HistoryPage> {
+    return this.past.changes(options)
+  }
+
+  /**
+   * Puts a key, or every key with a prefix, back as it was right after revision `to`, as one new revision
+   * (itself a change that can be reverted); resolves to what changed (with `dryRun`, what would).
+   */
+  revert(options: RevertOptions): Promise<RevertResult> {
+    return revert(this.store, this.past, this.clock, this.causeOf('revert', options).actor, options, reclaimFor)
+  }
+
   async close(): Promise<void> {
     await this.store.close()
+  }
+
+  private causeOf(operation: string, options: ActorOptions): ChangeCause {
+    return causeOf(operation, options.actor === undefined ? this.actor : checkActor(options.actor))
   }
 
   private isLive(expiresAt: number | null, now?: number): boolean {

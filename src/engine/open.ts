@@ -1,7 +1,10 @@
 import {defaultDataDir} from './data-dir.js'
-import {checkNamespaceName} from './limits.js'
+import {toStoreRetention} from './history.js'
+import {checkNamespaceName, checkRetention} from './limits.js'
 import {Namespace, type Clock} from './namespace.js'
-import type {StoreBackend} from './store/store.js'
+import {DEFAULT_RETENTION} from './store/retention.js'
+import type {CreateOptions, StoreBackend} from './store/store.js'
+import type {HistoryRetention} from './types.js'
 import {parseStoreLocation, type RedisClientLike, type StoreLocation} from './store/location.js'
 
 export interface LocationOptions {
@@ -15,11 +18,21 @@ export interface LocationOptions {
   dataDir?: string
 }
 
-export interface OpenOptions extends LocationOptions {
-  /** Create the namespace when it does not exist yet (otherwise that is NAMESPACE_NOT_FOUND). */
-  create?: boolean
+export interface NewNamespaceOptions extends LocationOptions {
+  /**
+   * How much history a namespace created here keeps (also one upgraded from an older kv): `false` for none,
+   * or `{maxAge: seconds, maxRevisions}`. Default: 30 days and 100,000 revisions. `setHistory` changes it later.
+   */
+  history?: HistoryRetention
   /** Time source in ms since the epoch; tests inject one to move time without sleeping. */
   clock?: Clock
+}
+
+export interface OpenOptions extends NewNamespaceOptions {
+  /** Create the namespace when it does not exist yet (otherwise that is NAMESPACE_NOT_FOUND). */
+  create?: boolean
+  /** Who this handle's writes are made by, recorded in the history (default: user@host). */
+  actor?: string
 }
 
 /**
@@ -49,10 +62,11 @@ async function withBackend<T>(options: LocationOptions, work: (backend: StoreBac
 /** Opens a namespace with the binding API (`get`, `put`, `delete`, `list`). Close it when done. */
 export async function openNamespace(name: string, options: OpenOptions = {}): Promise<Namespace> {
   checkNamespaceName(name)
+  const creating = creation(options)
   const backend = await backendFor(options)
   try {
-    const store = await backend.open(name, {create: options.create ?? false})
-    return new Namespace(name, store, options.clock)
+    const store = await backend.open(name, {create: options.create ?? false, ...creating})
+    return new Namespace(name, store, options.clock, options.actor)
   } finally {
     // The store keeps what it needs of the backend (a connection) until it is closed.
     await backend.close()
@@ -60,9 +74,16 @@ export async function openNamespace(name: string, options: OpenOptions = {}): Pr
 }
 
 /** Creates an empty namespace; fails with NAMESPACE_EXISTS when it is already there. */
-export async function createNamespace(name: string, options: LocationOptions = {}): Promise<void> {
+export async function createNamespace(name: string, options: NewNamespaceOptions = {}): Promise<void> {
   checkNamespaceName(name)
-  await withBackend(options, (backend) => backend.create(name))
+  const creating = creation(options)
+  await withBackend(options, (backend) => backend.create(name, creating))
+}
+
+/** What a namespace created (or upgraded) with these options starts with. */
+function creation(options: NewNamespaceOptions): CreateOptions {
+  const retention = options.history === undefined ? DEFAULT_RETENTION : toStoreRetention(checkRetention(options.history))
+  return {retention, now: (options.clock ?? Date.now)()}
 }
 
 export async function namespaceExists(name: string, options: LocationOptions = {}): Promise<boolean> {

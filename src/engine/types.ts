@@ -16,14 +16,20 @@ export interface WriteOptions {
   metadata?: unknown
 }
 
-export interface PutOptions extends WriteOptions {
+/** Who makes a write: recorded in the history with it (self-declared, not authenticated). */
+export interface ActorOptions {
+  /** Default: the namespace's actor (`openNamespace`'s `actor`, else user@host). */
+  actor?: string
+}
+
+export interface PutOptions extends WriteOptions, ActorOptions {
   /** Write only when the key is missing or expired; the put then resolves to whether it wrote. */
   ifAbsent?: boolean
   /** Write only when the key is live and still has this version (from `getEntry`); resolves to whether it wrote. */
   ifVersion?: string
 }
 
-export interface IncrOptions {
+export interface IncrOptions extends ActorOptions {
   /** Added to the counter; may be negative. Default 1. */
   by?: number
   /**
@@ -46,10 +52,12 @@ export interface NamespaceStats {
   keys: number
   /** Live keys that have an expiration. */
   expiring: number
-  /** Expired keys not yet reclaimed (`purgeExpired` removes them). */
+  /** Expired keys not yet reclaimed (`purgeExpired` removes them, but those a revision kept may still need). */
   expired: number
   /** Size of the namespace's files on disk; null on a store that cannot tell (Redis). */
   bytesOnDisk: number | null
+  /** The namespace's current revision. */
+  revision: number
 }
 
 export interface Entry {
@@ -60,6 +68,8 @@ export interface Entry {
   metadata: unknown
   /** Changes with every write of the key: pass it as `put`'s `ifVersion` to write only if nobody else did. */
   version: string
+  /** The revision that last wrote the key (0: before the namespace kept revisions). */
+  revision: number
 }
 
 export interface EntryWithName extends Entry {
@@ -89,6 +99,8 @@ export interface ListedKey {
   expiresAt: number | null
   /** The key's metadata (parsed JSON), or null. */
   metadata: unknown
+  /** The revision that last wrote the key. */
+  revision: number
 }
 
 export interface ListPage {
@@ -105,4 +117,98 @@ export interface PutRecord {
   options?: WriteOptions
   /** Where the record came from ("record 17 (line 18)"): an error about it starts with this. */
   source?: string
+}
+
+/**
+ * How much history a namespace keeps: `false` for none; otherwise changes are dropped once older than
+ * `maxAge` (seconds) or beyond the newest `maxRevisions` revisions (at least one of the two is set).
+ */
+export type HistoryRetention = false | {maxAge?: number | null; maxRevisions?: number | null}
+
+export interface HistoryState {
+  /** The namespace's current revision (0 before its first write). */
+  revision: number
+  /** The oldest revision that can still be read; changes after it are kept. */
+  oldest: number
+  /** What the namespace keeps; maxAge in seconds. */
+  retention: false | {maxAge: number | null; maxRevisions: number | null}
+}
+
+/** One change to one key. */
+export interface Change {
+  revision: number
+  key: string
+  type: 'put' | 'delete'
+  /** When its revision committed (ms since the epoch). */
+  at: number
+  /** Who said they made it. */
+  actor: string
+  /** What was done: put, delete, incr, batch, import or revert. */
+  operation: string
+  /** For a revert: the revision the keys were put back to; else null. */
+  revertedTo: number | null
+  /** What a put wrote (null for a delete): its value's size in bytes, expiry and metadata. */
+  size: number | null
+  expiresAt: number | null
+  metadata: unknown
+  /** The value a put wrote, when asked for (`values: true`); null for a delete. */
+  value?: Uint8Array | null
+}
+
+export interface HistoryOptions {
+  /** One key's changes (cost grows with that key's changes only). */
+  key?: string
+  /** Without `key`: only changes of keys with this prefix. */
+  prefix?: string
+  /** At most this many changes (default 1000). */
+  limit?: number
+  /** Where the previous page stopped, as returned in its `cursor`. */
+  cursor?: string | null
+  /** Include each put's value. */
+  values?: boolean
+}
+
+export interface HistoryPage {
+  /** Newest first. */
+  changes: Change[]
+  /** Pass to the next call for older changes; null when there are no more. */
+  cursor: string | null
+}
+
+export interface RevertOptions extends ActorOptions {
+  /** Put back this key... */
+  key?: string
+  /** ...or every key with this prefix ('' for every key). */
+  prefix?: string
+  /** As they were right after this revision. */
+  to: number
+  /** Work out what would change, and write nothing. */
+  dryRun?: boolean
+}
+
+/** One key a revert changes: from what it is to what it was at the target revision (null: absent). */
+export interface RevertedKey {
+  key: string
+  type: 'put' | 'delete'
+  from: Entry | null
+  to: Entry | null
+}
+
+/** The revisions one write made: one, or (Redis, a big write applied in chunks) several in a row. */
+export interface Revisions {
+  first: number
+  last: number
+}
+
+export interface RevertResult {
+  changes: RevertedKey[]
+  /** The revisions that made the changes; null when nothing changed (or a dry run). */
+  revisions: Revisions | null
+}
+
+export interface DeleteResult {
+  /** How many live keys were deleted. */
+  deleted: number
+  /** The revisions that deleted them, or null when there was nothing to delete. */
+  revisions: Revisions | null
 }

@@ -114,7 +114,7 @@ describe('Namespace.deletePrefix', () => {
   })
 
   it('counts only live keys, and removes the expired ones under the prefix too', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await ns.put('s:live', 'v')
     await ns.put('s:old', 'v', {expiresIn: 1})
     await ns.put('t:live', 'v')
@@ -155,7 +155,7 @@ describe('Namespace.deletePrefix', () => {
 
 describe('Namespace.stats', () => {
   it('counts live keys, live keys with an expiration, and expired keys awaiting reclaim', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     expect(await ns.stats()).toMatchObject({keys: 0, expiring: 0, expired: 0})
     await ns.put('a', 'v')
     await ns.put('b', 'v', {expiresIn: 10})

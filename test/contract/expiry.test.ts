@@ -24,7 +24,7 @@ describe('expiry with the injected clock', () => {
     expect(await ns.getEntry('session:abc')).toBeNull()
     expect(await ns.list()).toEqual(['forever'])
     expect(await ns.list({prefix: 'session:'})).toEqual([])
-    expect(await ns.listPage()).toEqual({keys: [{name: 'forever', expiresAt: null, metadata: null}], cursor: null, complete: true})
+    expect(await ns.listPage()).toEqual({keys: [{name: 'forever', expiresAt: null, metadata: null, revision: 2}], cursor: null, complete: true})
 
     clock.advance(365 * 24 * 3_600_000)
     expect(await ns.get('session:abc')).toBeNull()
@@ -46,8 +46,8 @@ describe('expiry with the injected clock', () => {
     await ns.put('tiny', 'v', {expiresIn: 0.0001})
     await ns.put('half', 'v', {expiresIn: 1.5})
     expect((await ns.listPage()).keys).toEqual([
-      {name: 'half', expiresAt: T0 + 1500, metadata: null},
-      {name: 'tiny', expiresAt: T0 + 1, metadata: null},
+      {name: 'half', expiresAt: T0 + 1500, metadata: null, revision: 2},
+      {name: 'tiny', expiresAt: T0 + 1, metadata: null, revision: 1},
     ])
     expect(await ns.get('tiny')).toBe('v')
     clock.advance(1)
@@ -74,7 +74,7 @@ describe('expiry with the injected clock', () => {
     await ns.put('k', 'v1', {expiresIn: 60})
     clock.advance(30_000)
     await ns.put('k', 'v2')
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: null, metadata: null}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: null, metadata: null, revision: 2}])
 
     clock.advance(1000 * 60 * 60 * 24 * 365)
     expect(await ns.get('k')).toBe('v2')
@@ -87,10 +87,10 @@ describe('expiry with the injected clock', () => {
   })
 
   it('a put with a shorter TTL replaces a longer one (the key now expires earlier)', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await ns.put('k', 'v1', {expiresIn: 100})
     await ns.put('k', 'v2', {expiresIn: 10})
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 10_000, metadata: null}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 10_000, metadata: null, revision: 2}])
     clock.advance(9_999)
     expect(await ns.get('k')).toBe('v2')
     clock.advance(1)
@@ -105,7 +105,7 @@ describe('expiry with the injected clock', () => {
     const {ns, clock, reopen} = await freshNamespace()
     await ns.put('k', 'v1', {expiresIn: 10})
     await ns.put('k', 'v2', {expiresIn: 100})
-    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 100_000, metadata: null}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'k', expiresAt: T0 + 100_000, metadata: null, revision: 2}])
 
     clock.advance(50_000)
     expect(await ns.get('k')).toBe('v2')
@@ -150,7 +150,7 @@ describe('expiry with the injected clock', () => {
     clock.advance(1_000_000)
 
     const again = await reopen()
-    expect((await again.listPage()).keys).toEqual([{name: 'k', expiresAt: putAt + 3600 * 1000, metadata: null}])
+    expect((await again.listPage()).keys).toEqual([{name: 'k', expiresAt: putAt + 3600 * 1000, metadata: null, revision: 1}])
     expect((await again.getEntry('k'))?.expiresAt).toBe(putAt + 3_600_000)
 
     clock.set(putAt + 3_600_000 - 1)
@@ -170,9 +170,13 @@ describe('expiry with the injected clock', () => {
   })
 })
 
+/**
+ * How expired keys are physically removed. A namespace that keeps history keeps them while its oldest revision
+ * may still need them (history.test.ts): these are namespaces without history, where only expiry decides.
+ */
 describe('physical reclamation', () => {
   it('a put with an expiry reclaims two expired keys, oldest first', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     const keys = numberedKeys(100)
     await Promise.all(keys.map((key) => ns.put(key, 'v', {expiresIn: 10})))
     clock.advance(10_000)
@@ -190,7 +194,7 @@ describe('physical reclamation', () => {
 
   it('writes that store no expiring key reclaim nothing, however many expired keys wait', async () => {
     // Each expired key sits on pages of its own: reclaiming it is work for the writes that make expiring keys.
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 10})))
     clock.advance(10_000)
     await ns.put('plain', 'x')
@@ -203,7 +207,7 @@ describe('physical reclamation', () => {
   })
 
   it('a batch reclaims two expired keys for each expiring key it stores, counting a put of an expired time too', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 10})))
     clock.advance(10_000)
     await ns.batch((batch) => {
@@ -217,7 +221,7 @@ describe('physical reclamation', () => {
   })
 
   it('an incr of a counter with an expiry reclaims like a put with one', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await Promise.all(numberedKeys(10).map((key) => ns.put(key, 'v', {expiresIn: 10})))
     clock.advance(10_000)
     await ns.incr('rate', {expiresIn: 60})
@@ -226,7 +230,7 @@ describe('physical reclamation', () => {
   })
 
   it(`a write transaction reclaims at most ${RECLAIM_BATCH.toLocaleString('en')} expired keys`, async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     const count = RECLAIM_BATCH + 500
     await ns.batch((batch) => {
       for (const key of numberedKeys(count)) batch.put(key, 'v', {expiresIn: 10})
@@ -239,7 +243,7 @@ describe('physical reclamation', () => {
   })
 
   it('reclaims by expiry time, not by key order', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     // "z…" keys expire first although they sort last.
     await ns.put('a-late', 'v', {expiresIn: 20})
     await ns.put('z-early', 'v', {expiresIn: 10})
@@ -251,7 +255,7 @@ describe('physical reclamation', () => {
 
 
   it('reads and lists do not reclaim anything', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     await ns.put('expiring', 'v', {expiresIn: 5})
     clock.advance(5_000)
     expect(await ns.get('expiring')).toBeNull()
@@ -262,7 +266,7 @@ describe('physical reclamation', () => {
   })
 
   it('keys that are not yet expired are not reclaimed by a write', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     await ns.put('soon', 'v', {expiresIn: 5})
     await ns.put('later', 'v', {expiresIn: 50})
     clock.advance(5_000 - 1)
@@ -272,7 +276,7 @@ describe('physical reclamation', () => {
   })
 
   it('purgeExpired removes every expired key and returns the count', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     const keys = numberedKeys(2500)
     await Promise.all(keys.map((key, i) => ns.put(key, 'v', {expiresIn: 10 + (i % 7)})))
     clock.advance(20_000)
@@ -285,7 +289,7 @@ describe('physical reclamation', () => {
   })
 
   it('purgeExpired counts only what it removed itself (after a write reclaimed some)', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     await Promise.all(numberedKeys(100).map((key) => ns.put(key, 'v', {expiresIn: 1})))
     clock.advance(1000)
     await ns.put('trigger', 'x', {expiresIn: 60})
@@ -293,7 +297,7 @@ describe('physical reclamation', () => {
   })
 
   it('purgeExpired leaves live keys, their values and their expiry times alone', async () => {
-    const {ns, clock, reopen} = await freshNamespace()
+    const {ns, clock, reopen} = await freshNamespace('test', {history: false})
     await ns.put('expired:1', 'v', {expiresIn: 10})
     await ns.put('expired:2', 'v', {expiresIn: 20})
     await ns.put('live:forever', 'forever')
@@ -314,7 +318,7 @@ describe('physical reclamation', () => {
   })
 
   it('purgeExpired on an empty namespace returns 0', async () => {
-    const {ns} = await freshNamespace()
+    const {ns} = await freshNamespace('test', {history: false})
     expect(await ns.purgeExpired()).toBe(0)
   })
 })

@@ -34,10 +34,10 @@ export async function close(ns: Namespace): Promise<void> {
  * A fresh namespace in a fresh place on the store under test (store-under-test.ts), with a manual clock,
  * and a way to reopen it. `location` opens other namespaces (or the same one) in the same place.
  */
-export async function freshNamespace(name = 'test') {
+export async function freshNamespace(name = 'test', options: Omit<OpenOptions, 'clock' | 'create' | 'store' | 'dataDir'> = {}) {
   const location = freshLocation()
   const clock = manualClock()
-  const ns = await open(name, {...location, create: true, clock})
+  const ns = await open(name, {...location, ...options, create: true, clock})
   return {
     ns,
     location,

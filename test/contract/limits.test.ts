@@ -35,7 +35,7 @@ describe('key limits', () => {
   })
 
   it('accepts a 512-byte key with an expiry (its index entry is longer than the key)', async () => {
-    const {ns, clock} = await freshNamespace()
+    const {ns, clock} = await freshNamespace('test', {history: false})
     const key = 'x'.repeat(512)
     await ns.put(key, 'v', {expiresIn: 10})
     expect(await ns.get(key)).toBe('v')
@@ -186,9 +186,9 @@ describe('expiresIn', () => {
     await ns.put('c', 'v', {})
     const page = await ns.listPage()
     expect(page.keys).toEqual([
-      {name: 'a', expiresAt: null, metadata: null},
-      {name: 'b', expiresAt: null, metadata: null},
-      {name: 'c', expiresAt: null, metadata: null},
+      {name: 'a', expiresAt: null, metadata: null, revision: 1},
+      {name: 'b', expiresAt: null, metadata: null, revision: 2},
+      {name: 'c', expiresAt: null, metadata: null, revision: 3},
     ])
     clock.advance(MAX_TTL_SECONDS * 1000)
     expect(await ns.list()).toEqual(['a', 'b', 'c'])

@@ -154,8 +154,8 @@ describe('listPage', () => {
     await ns.put('b', 'v', {expiresIn: 60})
     expect(await ns.listPage()).toEqual({
       keys: [
-        {name: 'a', expiresAt: null, metadata: null},
-        {name: 'b', expiresAt: now + 60_000, metadata: null},
+        {name: 'a', expiresAt: null, metadata: null, revision: 1},
+        {name: 'b', expiresAt: now + 60_000, metadata: null, revision: 2},
       ],
       cursor: null,
       complete: true,
@@ -191,8 +191,8 @@ describe('listPage', () => {
     const second = await ns.listPage({limit: 2, cursor: first.cursor})
     expect(second).toEqual({
       keys: [
-        {name: 'c', expiresAt: null, metadata: null},
-        {name: 'd', expiresAt: null, metadata: null},
+        {name: 'c', expiresAt: null, metadata: null, revision: 3},
+        {name: 'd', expiresAt: null, metadata: null, revision: 4},
       ],
       cursor: null,
       complete: true,
@@ -253,9 +253,9 @@ describe('listPage', () => {
     ])
     expect(await ns.listPage({limit: 3})).toEqual({
       keys: [
-        {name: 'a', expiresAt: null, metadata: null},
-        {name: 'x', expiresAt: null, metadata: null},
-        {name: 'y', expiresAt: null, metadata: null},
+        {name: 'a', expiresAt: null, metadata: null, revision: 1},
+        {name: 'x', expiresAt: null, metadata: null, revision: 52},
+        {name: 'y', expiresAt: null, metadata: null, revision: 53},
       ],
       cursor: expect.any(String),
       complete: false,
@@ -270,8 +270,8 @@ describe('listPage', () => {
     clock.advance(1000)
     expect(await ns.listPage({limit: 2})).toEqual({
       keys: [
-        {name: 'a', expiresAt: null, metadata: null},
-        {name: 'b', expiresAt: null, metadata: null},
+        {name: 'a', expiresAt: null, metadata: null, revision: 1},
+        {name: 'b', expiresAt: null, metadata: null, revision: 2},
       ],
       cursor: null,
       complete: true,
@@ -287,7 +287,7 @@ describe('listPage', () => {
     expect(second.keys.map((key) => key.name)).toEqual(['b3', 'b4'])
     expect(second.complete).toBe(false)
     const third = await ns.listPage({prefix: 'b', limit: 2, cursor: second.cursor})
-    expect(third).toEqual({keys: [{name: 'b5', expiresAt: null, metadata: null}], cursor: null, complete: true})
+    expect(third).toEqual({keys: [{name: 'b5', expiresAt: null, metadata: null, revision: 6}], cursor: null, complete: true})
     expect((await walk(ns, {prefix: 'b', limit: 1})).flat()).toEqual(['b1', 'b2', 'b3', 'b4', 'b5'])
   })
 

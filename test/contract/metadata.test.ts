@@ -14,7 +14,7 @@ describe('metadata (Workers KV semantics)', () => {
     expect(await ns.getWithMetadata('cfg', 'json')).toEqual({value: {a: 1}, metadata: 'json too'})
     await ns.delete('cfg')
     expect((await ns.getEntry('flag'))?.metadata).toEqual(metadata)
-    expect((await ns.listPage()).keys).toEqual([{name: 'flag', expiresAt: T0 + 60_000, metadata}])
+    expect((await ns.listPage()).keys).toEqual([{name: 'flag', expiresAt: T0 + 60_000, metadata, revision: 1}])
     expect((await all(ns.entries())).map((entry) => entry.metadata)).toEqual([metadata])
   })
 

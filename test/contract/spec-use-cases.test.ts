@@ -172,7 +172,7 @@ describe('spec: Session storage with expiration', () => {
     // Past the log-in's 30 minutes: still valid, because the request above refreshed it.
     clock.advance(1799 * 1000)
     expect(clock()).toBeGreaterThan(Date.UTC(2026, 0, 1) + 1800 * 1000)
-    expect((await env.KV.listPage({prefix: 'session:'})).keys).toEqual([{name: 'session:abc123', expiresAt: refreshedAt + 1800 * 1000, metadata: null}])
+    expect((await env.KV.listPage({prefix: 'session:'})).keys).toEqual([{name: 'session:abc123', expiresAt: refreshedAt + 1800 * 1000, metadata: null, revision: 2}])
     expect(await request(cookie)).toEqual({status: 200, body: 'Hello ada'})
 
     // 30 minutes of inactivity, to the millisecond.

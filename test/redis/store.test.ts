@@ -136,7 +136,7 @@ describe('the Redis store: an import whose commit began finishes when the namesp
     const tag = `${prefix}{${id}}`
     // What an importer leaves when it is killed after its commit began and one chunk was applied: chunk 0
     // is gone (applied), chunks 1 and 2 are still staged, and the meta hash says which import it is.
-    const record = (value: string) => Buffer.from(encodeRecord({value: Buffer.from(value), expiresAt: null, metadata: null}))
+    const record = (value: string) => Buffer.from(encodeRecord({value: Buffer.from(value), expiresAt: null, metadata: null}, 0))
     // Records are bytes: sent with ioredis, which passes Buffers through unchanged.
     const redis = new Redis(server().url)
     try {

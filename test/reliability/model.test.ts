@@ -22,14 +22,35 @@ type Clock = ReturnType<typeof manualClock>
 interface Stored {
   value: Buffer
   expiresAt: number | null
+  /** The revision that wrote it (-1 in a batch's view until the batch commits). */
+  revision: number
 }
 
-/** The model: what is physically stored (expired entries included, until something reclaims them). */
+/**
+ * The model: what is physically stored (expired entries included, until something reclaims them). A
+ * namespace that keeps history (`keepsHistory`, with a retention no run reaches) keeps expired entries for the
+ * revisions they were live in: nothing is reclaimed, and deleting an expired key leaves it.
+ */
 class Model {
   stored = new Map<string, Stored>()
   now: number
-  constructor(now: number) {
+  /** The namespace's revision: each write that changes something is the next one. */
+  revision = 0
+  constructor(
+    now: number,
+    readonly keepsHistory: boolean,
+  ) {
     this.now = now
+  }
+
+  next(): number {
+    return ++this.revision
+  }
+
+  /** A delete of `key` from `stored` (or a batch's view of it). */
+  remove(key: string, from = this.stored): void {
+    const entry = from.get(key)
+    if (!this.keepsHistory || (entry && (entry.expiresAt === null || entry.expiresAt > this.now))) from.delete(key)
   }
 
   live(key: string): Stored | undefined {
@@ -56,6 +77,7 @@ class Model {
   }
 
   reclaim(max: number): void {
+    if (this.keepsHistory) return
     const expired = [...this.stored]
       .filter(([, entry]) => entry.expiresAt !== null && entry.expiresAt <= this.now)
       .sort(([keyA, a], [keyB, b]) => a.expiresAt! - b.expiresAt! || byUtf8(keyA, keyB))
@@ -122,7 +144,7 @@ class Put implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     const {options, expiresAt} = putOptions(this.ttl, model.now)
     await real.ns.put(this.key, this.value, options)
-    model.stored.set(this.key, {value: bytesOf(this.value), expiresAt})
+    model.stored.set(this.key, {value: bytesOf(this.value), expiresAt, revision: model.next()})
     model.reclaimFor(expiresAt === null ? 0 : 1)
   }
   toString = () => `put(${show(this.key)}, ${typeof this.value === 'string' ? show(this.value) : `bytes[${this.value.length}]`}${describeTtl(this.ttl)})`
@@ -139,6 +161,7 @@ class Get implements fc.AsyncCommand<Model, Real> {
       expect(entry).not.toBeNull()
       expect(Buffer.from(entry!.value).equals(expected.value), `value of ${show(this.key)}`).toBe(true)
       expect(entry!.expiresAt).toBe(expected.expiresAt)
+      expect(entry!.revision, `revision of ${show(this.key)}`).toBe(expected.revision)
     }
   }
   toString = () => `get(${show(this.key)})`
@@ -150,7 +173,8 @@ class DeleteMany implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     if (this.keys.length === 1) await real.ns.delete(this.keys[0])
     else await real.ns.deleteMany(this.keys)
-    for (const key of this.keys) model.stored.delete(key)
+    if (this.keys.some((key) => model.live(key))) model.next()
+    for (const key of this.keys) model.remove(key)
     model.reclaimFor(0)
   }
   toString = () => `deleteMany(${this.keys.map(show).join(', ')})`
@@ -167,7 +191,7 @@ class List implements fc.AsyncCommand<Model, Real> {
     // One list call: the first `limit` keys.
     expect(await real.ns.list({prefix: this.prefix, limit: this.limit})).toEqual(expected.slice(0, this.limit))
     // Paging by cursor until complete: every key once, in order, each page full except the last.
-    const walked: {name: string; expiresAt: number | null; metadata: unknown}[] = []
+    const walked: {name: string; expiresAt: number | null; metadata: unknown; revision: number}[] = []
     let cursor: string | null = null
     for (let pages = 0; ; pages++) {
       expect(pages).toBeLessThanOrEqual(expected.length + 1)
@@ -181,7 +205,7 @@ class List implements fc.AsyncCommand<Model, Real> {
       expect(page.keys.length).toBe(this.limit)
       cursor = page.cursor
     }
-    expect(walked).toEqual(expected.map((name) => ({name, expiresAt: model.live(name)!.expiresAt, metadata: null})))
+    expect(walked).toEqual(expected.map((name) => ({name, expiresAt: model.live(name)!.expiresAt, metadata: null, revision: model.live(name)!.revision})))
   }
   toString = () => `list(prefix ${show(this.prefix)}, limit ${this.limit})`
 }
@@ -220,6 +244,8 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
       return entry && (entry.expiresAt === null || entry.expiresAt > now) ? entry : undefined
     }
     const failAt = this.end.kind === 'commit' ? -1 : Math.min(this.end.at, this.ops.length)
+    /** Whether the batch changes anything: a put, or a delete of a key live at that point. */
+    let changes = false
     const body = async (batch: Parameters<Parameters<Namespace['batch']>[0]>[0]) => {
       for (let i = 0; i <= this.ops.length; i++) {
         if (i === failAt) {
@@ -232,10 +258,12 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
         if (op.type === 'put') {
           const {options, expiresAt} = putOptions(op.ttl, now)
           batch.put(op.key, op.value, options)
-          view.set(op.key, {value: bytesOf(op.value), expiresAt})
+          view.set(op.key, {value: bytesOf(op.value), expiresAt, revision: -1})
+          changes = true
         } else {
+          if (liveInView(op.key)) changes = true
           batch.delete(op.key)
-          view.delete(op.key)
+          model.remove(op.key, view)
         }
         const seen = await batch.getEntry(op.key)
         const expected = liveInView(op.key)
@@ -253,6 +281,10 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
       return // nothing applied, nothing reclaimed
     }
     expect(await real.ns.batch(body)).toBe('done')
+    if (changes) {
+      const revision = model.next()
+      for (const entry of view.values()) if (entry.revision === -1) entry.revision = revision
+    }
     model.stored = view
     model.reclaimFor(this.ops.filter((op) => op.type === 'put' && op.ttl.kind !== 'none').length)
   }
@@ -289,7 +321,7 @@ class Incr implements fc.AsyncCommand<Model, Real> {
     }
     expect(outcome).toEqual({value: next})
     const expiresAt = current === undefined ? (this.expiresIn === null ? null : model.now + Math.ceil(this.expiresIn * 1000)) : current.expiresAt
-    model.stored.set(this.key, {value: Buffer.from(String(next)), expiresAt})
+    model.stored.set(this.key, {value: Buffer.from(String(next)), expiresAt, revision: model.next()})
     model.reclaimFor(expiresAt === null ? 0 : 1)
   }
   toString = () => `incr(${show(this.key)}, by ${this.by}${this.expiresIn === null ? '' : `, expiresIn ${this.expiresIn}`})`
@@ -301,7 +333,8 @@ class DeletePrefix implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     const live = model.liveKeys(this.prefix)
     expect(await real.ns.deletePrefix(this.prefix)).toBe(live.length)
-    for (const key of [...model.stored.keys()]) if (key.startsWith(this.prefix)) model.stored.delete(key)
+    if (live.length > 0) model.next()
+    for (const key of [...model.stored.keys()]) if (key.startsWith(this.prefix)) model.remove(key)
     model.reclaimFor(0)
   }
   toString = () => `deletePrefix(${show(this.prefix)})`
@@ -323,13 +356,15 @@ class PurgeAndStats implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real) {
     const live = model.liveKeys()
     const expected = {keys: live.length, expiring: live.filter((key) => model.live(key)!.expiresAt !== null).length, expired: model.expiredCount()}
-    const {bytesOnDisk, ...stats} = await real.ns.stats()
+    const {bytesOnDisk, revision, ...stats} = await real.ns.stats()
+    expect(revision).toBe(model.revision)
     expect(stats).toEqual(expected)
     expect(bytesOnDisk).toBeGreaterThan(0)
     if (this.purge) {
-      expect(await real.ns.purgeExpired()).toBe(expected.expired)
+      // A namespace that keeps history keeps them (the model's runs never reach its retention).
+      expect(await real.ns.purgeExpired()).toBe(model.keepsHistory ? 0 : expected.expired)
       model.reclaim(Infinity)
-      expect((await real.ns.stats()).expired).toBe(0)
+      expect((await real.ns.stats()).expired).toBe(model.expiredCount())
     }
   }
   toString = () => (this.purge ? 'stats + purgeExpired' : 'stats')
@@ -372,25 +407,29 @@ const commandArbs = [
   fc.constant(new Reopen()),
 ]
 
-describe('the engine behaves like an in-memory model', () => {
-  it(`over random operation sequences (seed ${SEED}, ${RUNS} runs)`, async () => {
+describe.each([
+  {keepsHistory: false, runs: RUNS},
+  {keepsHistory: true, runs: Math.ceil(RUNS / 3)},
+])('the engine behaves like an in-memory model (history kept: $keepsHistory)', ({keepsHistory, runs}) => {
+  it(`over random operation sequences (seed ${SEED}, ${runs} runs)`, async () => {
     let operations = 0
     await fc.assert(
       fc.asyncProperty(fc.commands(commandArbs, {maxCommands: 80, size: 'max'}), async (commands) => {
         const dataDir = tempDir('kv-model-')
         const clock = manualClock()
-        const real: Real = {ns: await openNamespace('model', {dataDir, create: true, clock}), dataDir, clock}
+        const history = keepsHistory ? {maxRevisions: 1_000_000} : false
+        const real: Real = {ns: await openNamespace('model', {dataDir, create: true, clock, history}), dataDir, clock}
         try {
           operations += [...commands].length
-          await fc.asyncModelRun(() => ({model: new Model(clock()), real}), commands)
+          await fc.asyncModelRun(() => ({model: new Model(clock(), keepsHistory), real}), commands)
         } finally {
           await real.ns.close()
           rmSync(dataDir, {recursive: true, force: true})
         }
       }),
-      {seed: SEED, numRuns: RUNS},
+      {seed: SEED, numRuns: runs},
     )
-    console.log(`model test: ${RUNS} sequences, ${operations} operations, seed ${SEED}`)
+    console.log(`model test (history kept: ${keepsHistory}): ${runs} sequences, ${operations} operations, seed ${SEED}`)
   }, 600_000)
 })
 
@@ -400,7 +439,8 @@ describe('regressions the model found', () => {
     // per transaction id" skipped the next transaction's reclaim.
     const dataDir = tempDir('kv-model-')
     const clock = manualClock()
-    const ns = await openNamespace('model', {dataDir, create: true, clock})
+    // Without history: a namespace that keeps it keeps expired keys while its oldest revision needs them.
+    const ns = await openNamespace('model', {dataDir, create: true, clock, history: false})
     try {
       await ns.put('a', 'v', {expiresIn: 1})
       await ns.delete('missing') // changes nothing

@@ -1,4 +1,16 @@
-import type {KeyedEntry, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from './store.js'
+import type {
+  HistoryStore,
+  KeyedEntry,
+  KeyRange,
+  RevisionSpan,
+  ScanRange,
+  Store,
+  StoredEntry,
+  StoredKey,
+  StoreStats,
+  WriteOp,
+  WriteResult,
+} from './store.js'
 
 function cannotStore(): never {
   throw new Error('EmptyStore cannot store values')
@@ -25,16 +37,16 @@ export class EmptyStore implements Store {
     if (ops.some((op) => op.type === 'put')) cannotStore()
     // Nothing is live here: a precondition that needs a live entry fails.
     const failed = ops.findIndex((op) => op.if !== undefined && !('absent' in op.if))
-    return failed === -1 ? {applied: true, wasLive: ops.map(() => false)} : {applied: false, failed}
+    return failed === -1 ? {applied: true, wasLive: ops.map(() => false), revision: null} : {applied: false, failed}
   }
 
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>): Promise<{deletedLive: number}> {
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
     for await (const ops of chunks) if (ops.some((op) => op.type === 'put')) cannotStore()
-    return {deletedLive: 0}
+    return {deletedLive: 0, revisions: null}
   }
 
-  async deleteRange(_range: KeyRange): Promise<number> {
-    return 0
+  async deleteRange(_range: KeyRange): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+    return {deletedLive: 0, revisions: null}
   }
 
   async scan(_range: ScanRange): Promise<StoredKey[]> {
@@ -49,6 +61,15 @@ export class EmptyStore implements Store {
 
   async reclaimExpired(): Promise<number> {
     return 0
+  }
+
+  /** Revision 0 and nothing before it: the state of a namespace before its first write. */
+  readonly history: HistoryStore = {
+    state: async () => ({revision: 0, oldest: 0, retention: null}),
+    setRetention: async () => cannotStore(),
+    changes: async () => ({changes: [], next: null}),
+    entriesAt: async (keys) => ({at: 0, entries: keys.map(() => undefined)}),
+    keysChangedSince: async () => [],
   }
 
   async close(): Promise<void> {}

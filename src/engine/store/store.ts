@@ -8,6 +8,9 @@
  *   live, what a list returns and every limit are the engine's business.
  * - Every method is asynchronous and takes whole requests, so a store may be remote: nothing here assumes
  *   reads inside an open write transaction.
+ * - Every write that changes something is one revision of the namespace (the next number), written with the
+ *   change itself: the records carry the revision that wrote them, and while the namespace keeps history
+ *   (its retention) the store keeps the change log and the entries each change replaced (`history`).
  */
 
 import type {StoreCheck} from './check.js'
@@ -21,10 +24,12 @@ export interface StoredEntry {
   metadata: string | null
   /** Stamped by the store on every write of the key (VERSION_BYTES): what a conditional write compares. */
   version: Uint8Array
+  /** The revision that wrote the entry (0: before the namespace kept revisions). */
+  revision: number
 }
 
-/** What a put writes; the store stamps a new version. */
-export type NewEntry = Omit<StoredEntry, 'version'>
+/** What a put writes; the store stamps its revision (and with it a new version). */
+export type NewEntry = Omit<StoredEntry, 'version' | 'revision'>
 
 export interface KeyedEntry extends StoredEntry {
   key: Uint8Array
@@ -35,6 +40,7 @@ export interface StoredKey {
   key: Uint8Array
   expiresAt: number | null
   metadata: string | null
+  revision: number
 }
 
 /**
@@ -52,9 +58,11 @@ export type WriteOp =
 export type WriteResult =
   /**
    * Every op was applied. `wasLive[i]`: delete or check op i found a live entry (at `now`) under its key
-   * (after the ops before it); for a put a store may leave it undefined (LMDB does not look).
+   * (after the ops before it); for a put a store may leave it undefined (LMDB does not look). `revision`:
+   * the revision the write made, or null when it changed nothing; a store may leave it out of the result it
+   * gives plain puts (one result serves many).
    */
-  | {applied: true; wasLive: (boolean | undefined)[]}
+  | {applied: true; wasLive: (boolean | undefined)[]; revision?: number | null}
   /** A precondition did not hold (the first such op's index): nothing was written. */
   | {applied: false; failed: number}
 
@@ -78,6 +86,103 @@ export interface StoreStats {
   expired: number
   /** Bytes the namespace takes on disk (LMDB), or null where the store cannot tell. */
   bytesOnDisk: number | null
+}
+
+/** Who made a write, and what it was: kept in the change log with its revision. */
+export interface ChangeCause {
+  /** Who says they made it (self-declared: an audit trail, not authentication). */
+  actor: string
+  /** What was done: put, delete, incr, batch, import or revert. */
+  operation: string
+  /** For a revert: the revision the keys were put back to. */
+  revertedTo?: number
+}
+
+/** A change's revision as the log keeps it: who, what, and when it committed. */
+export interface RevisionHeader extends ChangeCause {
+  /** When the revision committed, by the writer's clock (ms since the epoch). */
+  at: number
+}
+
+/** The revisions a write made: one, or (a remote store's chunked bulk write) several in a row. */
+export interface RevisionSpan {
+  first: number
+  last: number
+}
+
+/**
+ * How much history a namespace keeps: changes older than `maxAgeMs`, and all but the newest `maxRevisions`
+ * revisions, are dropped a little at a time as writes go. Null on an axis: no bound there (never both).
+ */
+export interface Retention {
+  maxAgeMs: number | null
+  maxRevisions: number | null
+}
+
+export interface HistoryState {
+  /** The namespace's current revision: the last one committed (0 before its first write). */
+  revision: number
+  /**
+   * The oldest revision whose state can still be read: changes after it are kept. Equal to `revision` when
+   * the namespace keeps no history.
+   */
+  oldest: number
+  /** Null when the namespace keeps no history. */
+  retention: Retention | null
+}
+
+/** One change of one key, newest first in what `changes` returns. */
+export interface StoredChange {
+  revision: number
+  key: Uint8Array
+  /**
+   * What a put wrote (its value only when asked for; `size` always), or null for a delete. `version` is that
+   * of the entry written.
+   */
+  entry: (Omit<StoredEntry, 'value'> & {size: number; value?: Uint8Array}) | null
+  header: RevisionHeader
+}
+
+/** Where a page of changes stopped: the next page holds the changes before it (newest first). */
+export interface LogPosition {
+  revision: number
+  /** The change's place within its revision (0 for the first key it changed). */
+  index: number
+}
+
+export interface ChangeQuery {
+  /** One key's changes, in time that grows with that key's changes only. */
+  key?: Uint8Array
+  /** Without `key`: the namespace's log, only changes of keys within this range. */
+  range?: KeyRange
+  /** Only changes before this position (newest first); none: from the newest. */
+  before?: LogPosition
+  limit: number
+  /** Whether to read each put's value. */
+  values: boolean
+}
+
+/** What a store answers for a revision older than the oldest it still keeps. */
+export interface Compacted {
+  compacted: true
+  oldest: number
+}
+
+/** The part of the contract that keeps the past: revisions, the change log and the entries changes replaced. */
+export interface HistoryStore {
+  state(): Promise<HistoryState>
+  /** Changes how much history the namespace keeps (null: none), from now on; dropping is gradual. */
+  setRetention(retention: Retention | null, now: number): Promise<void>
+  /** Changes, newest first: at most `limit`, and where to go on from (null when there are no more). */
+  changes(query: ChangeQuery): Promise<{changes: StoredChange[]; next: LogPosition | null} | Compacted>
+  /**
+   * The entries of `keys` as they were right after `revision` committed (live or not: `at` is when it
+   * committed, to judge expiry by), all from one consistent view. `revision` must not be newer than the
+   * current one (the engine checks).
+   */
+  entriesAt(keys: readonly Uint8Array[], revision: number): Promise<{at: number; entries: (StoredEntry | undefined)[]} | Compacted>
+  /** Every key within the range that changed after `revision`, each once, in no particular order. */
+  keysChangedSince(revision: number, range: KeyRange): Promise<Uint8Array[] | Compacted>
 }
 
 /**
@@ -106,19 +211,22 @@ export interface Store {
    * time is at or before `now`, earliest first. Writes a store joins into one transaction or script add up
    * their `reclaim`. Meant for small op lists: a remote store runs it as one server-side step.
    */
-  write(ops: readonly WriteOp[], options: {now: number; reclaim: number}): Promise<WriteResult>
+  write(ops: readonly WriteOp[], options: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult>
   /**
    * Applies any number of unconditional ops, read from `chunks` as they come (an import of millions of
    * records): all of them, or none when `chunks` throws or the process dies before the end. Later ops win
    * over earlier ones for the same key. Then reclaims like `write`. Returns how many deletes removed a live
-   * entry (live at `now`).
+   * entry (live at `now`), and the revisions it made (LMDB: one; a remote store: one per chunk it applies).
    */
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, options: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}>
+  writeAll(
+    chunks: AsyncIterable<readonly WriteOp[]>,
+    options: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
+  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}>
   /**
-   * Deletes every key within the range; returns how many were live at `now`. LMDB deletes them in one
-   * transaction; a remote store in chunks that are each atomic (the README states this difference).
+   * Deletes every live key within the range; returns how many, and the revisions that did it. LMDB deletes
+   * them in one transaction; a remote store in chunks that are each atomic (the README states this difference).
    */
-  deleteRange(range: KeyRange, now: number): Promise<number>
+  deleteRange(range: KeyRange, options: {now: number; cause: ChangeCause}): Promise<{deletedLive: number; revisions: RevisionSpan | null}>
   /** Keys within the range in byte order, expired or not, from one consistent view. */
   scan(range: ScanRange): Promise<StoredKey[]>
   /**
@@ -128,9 +236,21 @@ export interface Store {
   entries(range: KeyRange): AsyncIterable<KeyedEntry[]>
   /** Counts in time that does not grow with the namespace (only with its expired keys). */
   stats(now: number): Promise<StoreStats>
-  /** Removes up to `max` keys whose expiry time is at or before `now`; returns how many went. */
+  /**
+   * Removes up to `max` keys whose expiry time is at or before `now`, and before the oldest revision the
+   * history keeps (a key it may still be asked for stays); returns how many went.
+   */
   reclaimExpired(now: number, max: number): Promise<number>
+  readonly history: HistoryStore
   close(): Promise<void>
+}
+
+/** What a namespace is created with. */
+export interface CreateOptions {
+  /** How much history it keeps (null: none). */
+  retention: Retention | null
+  /** When it is created: where its history starts. */
+  now: number
 }
 
 /** Where namespaces live: creates, finds, opens and removes them. */
@@ -139,9 +259,12 @@ export interface StoreBackend {
   readonly description: string
   exists(name: string): Promise<boolean>
   /** Creates an empty namespace; fails with NAMESPACE_EXISTS when it is already there. */
-  create(name: string): Promise<void>
-  /** Opens a namespace; fails with NAMESPACE_NOT_FOUND unless it exists or `create` is set. */
-  open(name: string, options: {create: boolean}): Promise<Store>
+  create(name: string, options: CreateOptions): Promise<void>
+  /**
+   * Opens a namespace; fails with NAMESPACE_NOT_FOUND unless it exists or `create` is set. A namespace this
+   * creates, or upgrades from an older storage format, keeps history as `retention` says from `now` on.
+   */
+  open(name: string, options: CreateOptions & {create: boolean}): Promise<Store>
   /** Names of every namespace, sorted. */
   names(): Promise<string[]>
   /**

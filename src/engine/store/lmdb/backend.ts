@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {isKvError} from '../../errors.js'
 import {namespaceExists, namespaceNotFound} from '../errors.js'
 import type {StoreCheck} from '../check.js'
-import type {Store, StoreBackend} from '../store.js'
+import type {CreateOptions, Store, StoreBackend} from '../store.js'
 import {ensureFormat, openEnvironment, writeFormat} from './environment.js'
 import {isErrno, storageCall, storageFailure} from './errors.js'
 import {checkDataFile, DATA_FILE, WriteBaseGuard} from './files.js'
@@ -38,7 +38,7 @@ export class LmdbBackend implements StoreBackend {
 
   /** Builds the environment in a private temporary directory and renames it into place, so a namespace
    * either exists complete (files 0600, format written) or not at all, and two racing creators cannot both succeed. */
-  async create(name: string): Promise<void> {
+  async create(name: string, options: CreateOptions): Promise<void> {
     const target = this.directoryOf(name)
     if (isDirectory(target)) throw namespaceExists(name)
     const building = storageCall(name, () => {
@@ -48,7 +48,7 @@ export class LmdbBackend implements StoreBackend {
     try {
       const env = storageCall(name, () => openEnvironment(building))
       try {
-        storageCall(name, () => writeFormat(env))
+        storageCall(name, () => writeFormat(env, options))
       } finally {
         await env.close()
       }
@@ -67,13 +67,13 @@ export class LmdbBackend implements StoreBackend {
     }
   }
 
-  async open(name: string, {create}: {create: boolean}): Promise<Store> {
+  async open(name: string, {create, ...options}: CreateOptions & {create: boolean}): Promise<Store> {
     const directory = this.directoryOf(name)
     let before = directoryId(directory)
     if (before === undefined) {
       if (!create) throw namespaceNotFound(name)
       try {
-        await this.create(name)
+        await this.create(name, options)
       } catch (error) {
         // Another process created it first: that is what we wanted.
         if (!isKvError(error, 'NAMESPACE_EXISTS')) throw error
@@ -97,7 +97,7 @@ export class LmdbBackend implements StoreBackend {
       const guard = storageCall(name, () => new WriteBaseGuard(directory))
       store = new LmdbStore(name, directory, env, guard, gateFor(directory))
       await store.repairWriteBase()
-      storageCall(name, () => ensureFormat(name, env, guard))
+      storageCall(name, () => ensureFormat(name, env, guard, options))
       return store
     } catch (error) {
       await (store ?? env).close()

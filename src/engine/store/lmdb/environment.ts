@@ -2,7 +2,10 @@ import {open, type Database, type RootDatabase} from 'lmdb'
 
 import {formatTooNew} from '../errors.js'
 import {encodeRecord} from '../record.js'
+import {encodeRetention} from '../retention.js'
+import type {CreateOptions} from '../store.js'
 import type {WriteBaseGuard} from './files.js'
+import {encodeHistoryMeta} from './history-meta.js'
 import {decodeTime} from './time.js'
 
 /**
@@ -19,12 +22,18 @@ const DB_OPTIONS = {keyEncoding: 'binary', encoding: 'binary'} as const
 export type Bytes = Database<Uint8Array, Uint8Array>
 
 /**
- * Storage format 2 (this kv): one record per key (store/record.ts: expiry and metadata with the value, so a
- * get is one lookup), plus, for keys that expire only, their expiry time by key and an index by time.
- * Format 1 (kv 0.1.0) kept values without a header, in `values`; it is upgraded on open.
+ * Storage format 3 (this kv): one record per key (store/record.ts: revision, expiry and metadata with the
+ * value, so a get is one lookup), plus, for keys that expire only, their expiry time by key and an index by
+ * time; and the history: the change log by revision, and the entries changes replaced. Format 2 was the same
+ * without revisions and history, format 1 (kv 0.1.0) kept values without a header, in `values`; both are
+ * upgraded on open.
  */
-export const FORMAT = 2
+export const FORMAT = 3
 export const FORMAT_KEY = Buffer.from('format')
+/** kv-meta's key for the revision counter and how far the history reaches (history-meta.ts). */
+export const HISTORY_KEY = Buffer.from('history')
+/** kv-meta's key for how much history the namespace keeps (store/retention.ts). */
+export const RETENTION_KEY = Buffer.from('retention')
 
 export interface Environment {
   root: RootDatabase
@@ -37,7 +46,14 @@ export interface Environment {
   expiries: Bytes
   /** expiry time ++ key -> empty; ordered by time, so reclaiming reads only what has expired */
   expiryIndex: Bytes
-  /** "format" -> the storage format, as decimal text */
+  /**
+   * Past entries: key length (2 bytes) ++ key ++ revision (8 bytes) -> the record that revision wrote, kept
+   * once a later change replaced it; or empty, a tombstone: the key was deleted at that revision.
+   */
+  versions: Bytes
+  /** revision (8 bytes) [++ part (4 bytes)] -> that revision's change log record (store/change-log.ts) */
+  log: Bytes
+  /** "format" -> the storage format, as decimal text; "history" and "retention" (see above) */
   meta: Bytes
   close(): Promise<void>
 }
@@ -49,6 +65,8 @@ export function openEnvironment(directory: string): Environment {
     records: root.openDB({name: 'records', ...DB_OPTIONS}),
     expiries: root.openDB({name: 'expiries', ...DB_OPTIONS}),
     expiryIndex: root.openDB({name: 'expiry-index', ...DB_OPTIONS}),
+    versions: root.openDB({name: 'versions', ...DB_OPTIONS}),
+    log: root.openDB({name: 'log', ...DB_OPTIONS}),
     meta: root.openDB({name: 'kv-meta', ...DB_OPTIONS}),
     close: () => root.close(),
   }
@@ -69,17 +87,27 @@ function storedFormat(env: Environment): number {
   return text === undefined ? 1 : Number(Buffer.from(text).toString('latin1'))
 }
 
-/** Marks a namespace being created by this kv with the format it writes. */
-export function writeFormat(env: Environment): void {
-  env.root.transactionSync(() => env.meta.putSync(FORMAT_KEY, Buffer.from(String(FORMAT))))
+/** Marks a namespace being created by this kv with the format it writes, and starts its history. */
+export function writeFormat(env: Environment, options: CreateOptions): void {
+  env.root.transactionSync(() => {
+    startHistory(env, options)
+    env.meta.putSync(FORMAT_KEY, Buffer.from(String(FORMAT)))
+  })
+}
+
+/** Revision 0 is the namespace as it is now; it keeps history from here on as `retention` says. */
+function startHistory(env: Environment, {retention, now}: CreateOptions): void {
+  env.meta.putSync(HISTORY_KEY, encodeHistoryMeta({revision: 0, oldest: 0, oldestAt: now, cleaned: 0, cleanedPart: 0}))
+  env.meta.putSync(RETENTION_KEY, Buffer.from(encodeRetention(retention)))
 }
 
 /**
  * Makes sure the namespace is in this kv's format: a newer one is refused, an older one upgraded in one
  * write transaction (all of it or, if anything fails or the process dies, none of it). Another process
- * opening at the same moment waits for the write lock, then finds the work done.
+ * opening at the same moment waits for the write lock, then finds the work done. Its keys keep their
+ * entries and start with no history (revision 0); `upgrade` says how much it keeps from now on.
  */
-export function ensureFormat(name: string, env: Environment, guard: WriteBaseGuard): void {
+export function ensureFormat(name: string, env: Environment, guard: WriteBaseGuard, upgrade: CreateOptions): void {
   const found = storedFormat(env)
   // That read took a read snapshot, which lmdb-js keeps until a timer fires: drop it, or this handle's first
   // reads could miss what another handle of this process commits meanwhile.
@@ -88,8 +116,11 @@ export function ensureFormat(name: string, env: Environment, guard: WriteBaseGua
   if (found > FORMAT || !Number.isInteger(found)) throw formatTooNew(name, found, FORMAT)
   env.root.transactionSync(() => {
     guard.check(env.root.getWriteTxnId())
-    if (storedFormat(env) === FORMAT) return
-    upgradeFromFormat1(env)
+    const from = storedFormat(env)
+    if (from === FORMAT) return
+    if (from === 1) upgradeFromFormat1(env)
+    // Format 2 -> 3: records keep their bytes (a record without a revision reads as revision 0).
+    startHistory(env, upgrade)
     env.meta.putSync(FORMAT_KEY, Buffer.from(String(FORMAT)))
   })
 }
@@ -103,7 +134,7 @@ function upgradeFromFormat1(env: Environment): void {
   for (const {key, value} of values.getRange({})) {
     const time = env.expiries.get(key)
     const expiresAt = time === undefined ? null : decodeTime(time)
-    env.records.putSync(key, encodeRecord({value, expiresAt, metadata: null}), {append: true})
+    env.records.putSync(key, encodeRecord({value, expiresAt, metadata: null}, 0), {append: true})
   }
   values.dropSync()
 }

@@ -2,11 +2,25 @@ import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {decodeKey, decodeRecord, recordExpiry, recordValue} from '../record.js'
-import type {KeyedEntry, ReclaimFor, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import type {
+  ChangeCause,
+  KeyedEntry,
+  KeyRange,
+  ReclaimFor,
+  RevisionSpan,
+  ScanRange,
+  Store,
+  StoredEntry,
+  StoredKey,
+  StoreStats,
+  WriteOp,
+  WriteResult,
+} from '../store.js'
 import type {Bytes, Environment} from './environment.js'
 import {causedBy, storageCall} from './errors.js'
 import type {WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
+import {LmdbHistory} from './history.js'
 import {encodeTime} from './time.js'
 import {LmdbWriter} from './writes.js'
 
@@ -16,6 +30,7 @@ const ENTRIES_PER_BATCH = 256
 /** One namespace: one LMDB environment (store/lmdb/environment.ts), read here, written by LmdbWriter. */
 export class LmdbStore implements Store {
   private readonly writer: LmdbWriter
+  readonly history: LmdbHistory
 
   constructor(
     private readonly name: string,
@@ -25,6 +40,10 @@ export class LmdbStore implements Store {
     private readonly gate: ProcessGate,
   ) {
     this.writer = new LmdbWriter(name, env, guard, gate)
+    this.history = new LmdbHistory(env, this.writer, async (work) => {
+      if (this.gate.pending) await this.gate.pending.catch(() => {})
+      return this.reading(work)
+    })
   }
 
   /** Run once on open: see WriteBaseGuard. */
@@ -80,16 +99,19 @@ export class LmdbStore implements Store {
     )
   }
 
-  write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
-    return this.writer.write(ops, now, reclaim)
+  write(ops: readonly WriteOp[], {now, reclaim, cause}: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult> {
+    return this.writer.write(ops, now, reclaim, cause)
   }
 
-  writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}> {
-    return this.writer.writeAll(chunks, now, reclaim)
+  writeAll(
+    chunks: AsyncIterable<readonly WriteOp[]>,
+    {now, reclaim, cause}: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
+  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+    return this.writer.writeAll(chunks, now, reclaim, cause)
   }
 
-  deleteRange(range: KeyRange, now: number): Promise<number> {
-    return this.writer.deleteRange(range, now)
+  deleteRange(range: KeyRange, {now, cause}: {now: number; cause: ChangeCause}): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+    return this.writer.deleteRange(range, now, cause)
   }
 
   async scan({start, end, limit}: ScanRange): Promise<StoredKey[]> {

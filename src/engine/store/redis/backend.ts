@@ -2,18 +2,24 @@ import {isKvError} from '../../errors.js'
 import {formatTooNew, namespaceExists, namespaceNotFound} from '../errors.js'
 import type {StoreLocation} from '../location.js'
 import type {StoreCheck} from '../check.js'
-import type {Store, StoreBackend} from '../store.js'
+import {encodeRetention} from '../retention.js'
+import type {CreateOptions, Store, StoreBackend} from '../store.js'
 import {adopt, connect, type Connection} from './connection.js'
 import {rollForward} from './import.js'
 import {NamespaceKeys, randomId, registryKeys} from './layout.js'
-import {FREE, REGISTER, UNREGISTER} from './scripts.js'
+import {FREE, FREE_HISTORY, REGISTER, UNREGISTER, UPGRADE} from './scripts.js'
 import {RedisStore} from './store.js'
 import {DEFAULT_PREFIX} from './url.js'
 
-/** The storage format of a namespace on Redis (see scripts.ts and store/record.ts), kept in its meta hash. */
-export const FORMAT = 2
+/**
+ * The storage format of a namespace on Redis (see scripts.ts and store/record.ts), kept in its meta hash:
+ * 3 has revisions and history; 2 (the same without them) is upgraded on open.
+ */
+export const FORMAT = 3
 /** Keys one FREE script removes: about a millisecond of the server's time. */
 const FREE_CHUNK = 1000
+/** Revisions whose history one FREE_HISTORY script removes (each lists at most 1,000 keys, most far fewer). */
+const FREE_HISTORY_REVISIONS = 50
 
 /** Namespaces on a Redis / Valkey server or Cluster: a registry of names, each namespace under its own hash tag. */
 export class RedisBackend implements StoreBackend {
@@ -40,9 +46,29 @@ export class RedisBackend implements StoreBackend {
   }
 
   /** The meta hash first, then the name: a name in the registry always leads to a namespace. */
-  async create(name: string): Promise<void> {
+  async create(name: string, {retention, now}: CreateOptions): Promise<void> {
     const keys = new NamespaceKeys(this.connection.prefix, randomId())
-    await this.connection.call('HSET', keys.meta, 'name', name, 'format', String(FORMAT), 'created', String(Date.now()))
+    await this.connection.call(
+      'HSET',
+      keys.meta,
+      'name',
+      name,
+      'format',
+      String(FORMAT),
+      'created',
+      String(now),
+      // Revision 0 is the empty namespace; history is kept from here on as `retention` says.
+      'rev',
+      '0',
+      'oldest',
+      '0',
+      'oldestAt',
+      String(now),
+      'cleaned',
+      '0',
+      'retention',
+      encodeRetention(retention),
+    )
     const registered = (await this.connection.script(REGISTER, [this.registry], [name, keys.id])) as number
     if (registered === 0) {
       await this.connection.call('UNLINK', keys.meta)
@@ -50,12 +76,12 @@ export class RedisBackend implements StoreBackend {
     }
   }
 
-  async open(name: string, {create}: {create: boolean}): Promise<Store> {
+  async open(name: string, {create, ...options}: CreateOptions & {create: boolean}): Promise<Store> {
     let id = await this.idOf(name)
     if (id === undefined) {
       if (!create) throw namespaceNotFound(name)
       try {
-        await this.create(name)
+        await this.create(name, options)
       } catch (error) {
         // Another process created it first: that is what we wanted.
         if (!isKvError(error, 'NAMESPACE_EXISTS')) throw error
@@ -67,9 +93,10 @@ export class RedisBackend implements StoreBackend {
     const meta = (await this.connection.call('HMGET', keys.meta, 'format', 'committing')) as (Buffer | null)[]
     // Deleted between the two reads.
     if (meta[0] === null) throw namespaceNotFound(name)
-    const format = Number(meta[0].toString())
+    let format = Number(meta[0].toString())
+    if (format === 2) format = (await this.connection.script(UPGRADE, [keys.meta], [encodeRetention(options.retention), String(options.now)])) as number
     if (format !== FORMAT) throw formatTooNew(name, format, FORMAT)
-    if (meta[1] !== null) await rollForward(this.connection, keys, meta[1].toString())
+    if (meta[1] !== null) await rollForward(this.connection, keys, meta[1].toString(), options.now)
     return new RedisStore(this.connection.acquire(), keys)
   }
 
@@ -109,16 +136,27 @@ export class RedisBackend implements StoreBackend {
     return id === null ? undefined : id.toString()
   }
 
+  /**
+   * Frees a deleted namespace's data. Its meta hash is renamed first (open handles' next writes then fail:
+   * no script finds it) and kept under another name until the end, since it says what there is to free; a
+   * free that dies half-way is finished by the next one from there.
+   */
   private async free(id: string): Promise<void> {
     const keys = new NamespaceKeys(this.connection.prefix, id)
-    const committing = (await this.connection.call('HGET', keys.meta, 'committing')) as Buffer | null
-    await this.connection.call('UNLINK', keys.meta)
+    if (((await this.connection.call('EXISTS', keys.meta)) as number) === 1) await this.connection.call('RENAME', keys.meta, keys.freeing)
+    const [committing, cleaned, revision] = (await this.connection.call('HMGET', keys.freeing, 'committing', 'cleaned', 'rev')) as (Buffer | null)[]
     if (committing !== null) {
       // An import was being committed: its remaining chunks are permanent, so they go too.
       const [importId, count] = committing.toString().split(':')
       for (let n = 0; n < Number(count); n++) await this.connection.call('UNLINK', keys.stage(importId, n))
     }
+    // Every past entry and delete is listed by a revision after `cleaned` (scripts.ts).
+    const last = Number(revision?.toString() ?? 0)
+    for (let first = Number(cleaned?.toString() ?? 0) + 1; first <= last; first += FREE_HISTORY_REVISIONS) {
+      await this.connection.script(FREE_HISTORY, [keys.freeing], [keys.tp, first, Math.min(last, first + FREE_HISTORY_REVISIONS - 1)])
+    }
     while (((await this.connection.script(FREE, [keys.keys, keys.exp], [keys.rprefix, FREE_CHUNK])) as number) === FREE_CHUNK);
+    await this.connection.call('UNLINK', keys.freeing)
     await this.connection.call('SREM', this.trash, id)
   }
 }

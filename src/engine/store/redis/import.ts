@@ -1,5 +1,7 @@
+import {encodeHeader} from '../change-log.js'
 import {encodeRecord} from '../record.js'
-import type {WriteOp} from '../store.js'
+import {compactionBudget} from '../retention.js'
+import type {RevisionSpan, WriteOp} from '../store.js'
 import type {Connection} from './connection.js'
 import {randomId, type NamespaceKeys} from './layout.js'
 import {BEGIN_COMMIT, COMMIT_CHUNK, END_COMMIT, STAGE} from './scripts.js'
@@ -17,6 +19,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024
  * behind for longer. An import that stages for longer fails at its commit, importing nothing.
  */
 export const STAGE_TTL_MS = 60 * 60 * 1000
+/** Who an import begun by kv of storage format 2 (which recorded nobody) is recorded as, when it is finished. */
+const UNKNOWN_IMPORTER = {actor: 'unknown', operation: 'import'}
 
 /**
  * All-or-nothing writes of any size, without ever blocking the server for long:
@@ -25,15 +29,17 @@ export const STAGE_TTL_MS = 60 * 60 * 1000
  *    only these, which expire.
  * 2. commit: one script marks the import as committing in the namespace's meta and makes its chunks
  *    permanent. From here on the import happens: each chunk is applied by a script of its own, in order,
- *    and deleted; if this process dies, the next process to open the namespace applies the rest
- *    (rollForward). While chunks are being applied, readers can see some of them applied and not others.
+ *    and deleted, each one revision (with `header`, kept in the meta hash); if this process dies, the next
+ *    process to open the namespace applies the rest (rollForward). While chunks are being applied, readers
+ *    can see some of them applied and not others.
  */
 export async function stagedWriteAll(
   connection: Connection,
   keys: NamespaceKeys,
   chunks: AsyncIterable<readonly WriteOp[]>,
   now: number,
-): Promise<{deletedLive: number; expiringPuts: number}> {
+  header: Buffer,
+): Promise<{deletedLive: number; expiringPuts: number; revisions: RevisionSpan | null}> {
   let expiringPuts = 0
   const importId = randomId()
   let count = 0
@@ -54,7 +60,8 @@ export async function stagedWriteAll(
     for await (const ops of chunks) {
       for (const op of ops) {
         if (op.type === 'check') continue
-        const record = op.type === 'put' ? encodeRecord(op.entry) : Buffer.alloc(0)
+        // The revision is stamped when the chunk is applied.
+        const record = op.type === 'put' ? encodeRecord(op.entry, 0) : Buffer.alloc(0)
         const expiry = op.type === 'put' && op.entry.expiresAt !== null ? String(op.entry.expiresAt) : ''
         if (expiry !== '') expiringPuts++
         items.push(Buffer.from(op.key), Buffer.from(record.buffer, record.byteOffset, record.byteLength), expiry)
@@ -69,31 +76,43 @@ export async function stagedWriteAll(
     await discard(connection, keys, importId, count)
     throw error
   }
-  if (count === 0) return {deletedLive: 0, expiringPuts}
+  if (count === 0) return {deletedLive: 0, expiringPuts, revisions: null}
   try {
-    await connection.script(BEGIN_COMMIT, [keys.meta], [importId, count, keys.stagePrefix(importId)])
+    await connection.script(BEGIN_COMMIT, [keys.meta], [importId, count, keys.stagePrefix(importId), header])
   } catch (error) {
     await discard(connection, keys, importId, count)
     throw error
   }
-  return {deletedLive: await applyChunks(connection, keys, importId, count, now), expiringPuts}
+  return {...(await applyChunks(connection, keys, importId, count, now)), expiringPuts}
 }
 
 /** Finishes an import whose commit began (the process committing it may have died): see stagedWriteAll. */
-export async function rollForward(connection: Connection, keys: NamespaceKeys, committing: string): Promise<void> {
+export async function rollForward(connection: Connection, keys: NamespaceKeys, committing: string, now: number): Promise<void> {
   const [importId, count] = committing.split(':')
-  await applyChunks(connection, keys, importId, Number(count), 0)
+  await applyChunks(connection, keys, importId, Number(count), now)
 }
 
-async function applyChunks(connection: Connection, keys: NamespaceKeys, importId: string, count: number, now: number): Promise<number> {
+async function applyChunks(
+  connection: Connection,
+  keys: NamespaceKeys,
+  importId: string,
+  count: number,
+  now: number,
+): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
   let deletedLive = 0
+  let revisions: RevisionSpan | null = null
   for (let n = 0; n < count; n++) {
     for (;;) {
       const chunk = keys.stage(importId, n)
       const previous = n === 0 ? chunk : keys.stage(importId, n - 1)
-      const deleted = (await connection.script(COMMIT_CHUNK, [keys.meta, keys.keys, keys.exp, chunk, previous], [keys.rprefix, String(now)])) as number
+      const [deleted, revision] = (await connection.script(
+        COMMIT_CHUNK,
+        [keys.meta, keys.keys, keys.exp, chunk, previous],
+        [keys.tp, String(now), String(compactionBudget(CHUNK_OPS)), encodeHeader(UNKNOWN_IMPORTER, now)],
+      )) as [number, number?]
       if (deleted >= 0) {
         deletedLive += deleted
+        if (revision !== undefined && revision > 0) revisions = {first: (revisions as RevisionSpan | null)?.first ?? revision, last: revision}
         break
       }
       // Another process finishing the same import is applying the chunk before this one: let it.
@@ -101,7 +120,7 @@ async function applyChunks(connection: Connection, keys: NamespaceKeys, importId
     }
   }
   await connection.script(END_COMMIT, [keys.meta], [`${importId}:${count}`])
-  return deletedLive
+  return {deletedLive, revisions}
 }
 
 /** Drops an import's staged chunks (best effort: they expire by themselves anyway). */

@@ -14,6 +14,8 @@ export function registryKeys(prefix: string): {registry: string; trash: string} 
  */
 export class NamespaceKeys {
   readonly tag: string
+  /** The tag and a colon: what every key of the namespace starts with (scripts build the others from it). */
+  readonly tp: Buffer
   readonly meta: Buffer
   readonly keys: Buffer
   readonly exp: Buffer
@@ -22,6 +24,7 @@ export class NamespaceKeys {
 
   constructor(prefix: string, readonly id: string) {
     this.tag = `${prefix}{${id}}`
+    this.tp = Buffer.from(`${this.tag}:`)
     this.meta = Buffer.from(`${this.tag}:meta`)
     this.keys = Buffer.from(`${this.tag}:keys`)
     this.exp = Buffer.from(`${this.tag}:exp`)
@@ -30,6 +33,11 @@ export class NamespaceKeys {
 
   record(key: Uint8Array): Buffer {
     return Buffer.concat([this.rprefix, key])
+  }
+
+  /** Where a deleted namespace's meta hash waits while its data is freed (backend.ts `free`). */
+  get freeing(): Buffer {
+    return Buffer.from(`${this.tag}:freeing`)
   }
 
   /** Prefix of an import's staged chunks: the chunk's number follows. */

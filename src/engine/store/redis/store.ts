@@ -1,7 +1,23 @@
 import {successor} from '../../key-range.js'
+import {encodeHeader} from '../change-log.js'
 import {decodeKey, decodeRecord, encodeRecord, MAX_HEAD_BYTES, recordExpiry, recordValue} from '../record.js'
-import type {KeyedEntry, ReclaimFor, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
+import {compactionBudget} from '../retention.js'
+import type {
+  ChangeCause,
+  KeyedEntry,
+  KeyRange,
+  ReclaimFor,
+  RevisionSpan,
+  ScanRange,
+  Store,
+  StoredEntry,
+  StoredKey,
+  StoreStats,
+  WriteOp,
+  WriteResult,
+} from '../store.js'
 import type {Connection} from './connection.js'
+import {RedisHistory} from './history.js'
 import {stagedWriteAll} from './import.js'
 import {lexBounds, type NamespaceKeys} from './layout.js'
 import {DELETE_RANGE, ENTRIES, RECLAIM, SCAN, WRITE} from './scripts.js'
@@ -42,6 +58,8 @@ interface GetGroup extends Group<(Buffer | null)[]> {
 interface PutGroup extends Group<WriteResult> {
   kind: 'puts'
   ops: PutOp[]
+  /** Each put is a revision of its own: its change log header (the same Buffer for puts of one cause and time). */
+  headers: Buffer[]
   bytes: number
   now: number
   reclaim: number
@@ -53,11 +71,16 @@ export class RedisStore implements Store {
   private pending: GetGroup | PutGroup | undefined
   /** Whether a get or put was made in this event turn already (see `firstOfTurn`). */
   private turnStarted = false
+  readonly history: RedisHistory
+  /** The header of the last put's revision, reused while puts come with the same cause and time. */
+  private lastHeader: {cause: ChangeCause; now: number; header: Buffer} | undefined
 
   constructor(
     private readonly connection: Connection,
     private readonly keys: NamespaceKeys,
-  ) {}
+  ) {
+    this.history = new RedisHistory(connection, keys, () => this.flush())
+  }
 
   // Every other method sends what is pending before its own commands, so that commands reach the server in
   // the order they were made.
@@ -85,19 +108,29 @@ export class RedisStore implements Store {
     return records.map((record) => (record === null ? undefined : decodeRecord(record)))
   }
 
-  write(ops: readonly WriteOp[], {now, reclaim}: {now: number; reclaim: number}): Promise<WriteResult> {
+  write(ops: readonly WriteOp[], {now, reclaim, cause}: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult> {
+    const header = this.headerFor(cause, now)
     if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined && !this.firstOfTurn()) {
       const op = ops[0]
       const bytes = op.key.length + op.entry.value.length + (op.entry.metadata?.length ?? 0)
       const group = this.puts(bytes)
       group.ops.push(op)
+      group.headers.push(header)
       group.bytes += bytes
       group.now = now
       group.reclaim += reclaim
       return group.done
     }
     this.flush()
-    return this.writeNow(ops, now, reclaim)
+    return this.writeNow(ops, ops.map((_, i) => (i === 0 ? header : undefined)), now, reclaim)
+  }
+
+  private headerFor(cause: ChangeCause, now: number): Buffer {
+    const last = this.lastHeader
+    if (last !== undefined && last.cause === cause && last.now === now) return last.header
+    const header = encodeHeader(cause, now)
+    this.lastHeader = {cause, now, header}
+    return header
   }
 
   private getNow(key: Uint8Array): Promise<Buffer | null> {
@@ -138,7 +171,7 @@ export class RedisStore implements Store {
     const pending = this.pending
     if (pending?.kind === 'puts' && pending.ops.length < GROUP_PUTS && pending.bytes + bytes <= GROUP_BYTES) return pending
     this.flush()
-    return this.startGroup<PutGroup>({kind: 'puts', ops: [], bytes: 0, now: 0, reclaim: 0}, () => PUTS_APPLIED)
+    return this.startGroup<PutGroup>({kind: 'puts', ops: [], headers: [], bytes: 0, now: 0, reclaim: 0}, () => PUTS_APPLIED)
   }
 
   private startGroup<G extends GetGroup | PutGroup>(fields: Omit<G, 'done' | 'settle'>, result: (reply: unknown) => unknown): G {
@@ -160,48 +193,63 @@ export class RedisStore implements Store {
     if (group === undefined) return
     this.pending = undefined
     if (group.kind === 'gets') group.settle(this.connection.send('MGET', group.keys))
-    else group.settle(this.writeNow(group.ops, group.now, group.reclaim))
+    else group.settle(this.writeNow(group.ops, group.headers, group.now, group.reclaim))
   }
 
-  private async writeNow(ops: readonly WriteOp[], now: number, reclaim: number): Promise<WriteResult> {
+  /** `headers[i]`: the change log header of a revision that starts at op i (undefined: op i is in the one before). */
+  private async writeNow(ops: readonly WriteOp[], headers: readonly (Buffer | undefined)[], now: number, reclaim: number): Promise<WriteResult> {
     // Grouped puts add up their reclaiming; one script removes at most MOST_RECLAIMED, as an LMDB transaction does.
-    const args: (string | Buffer | Uint8Array)[] = [String(now), String(Math.min(reclaim, MOST_RECLAIMED)), this.keys.rprefix]
-    for (const op of ops) {
+    const args: (string | Buffer | Uint8Array)[] = [String(now), String(Math.min(reclaim, MOST_RECLAIMED)), this.keys.tp, String(compactionBudget(ops.length))]
+    ops.forEach((op, i) => {
       const condition = op.if === undefined ? NO_PRECONDITION : 'absent' in op.if ? 'a' : 'v'
       const version = op.if !== undefined && 'version' in op.if ? op.if.version : ''
+      const header = headers[i] ?? ''
       if (op.type === 'put') {
-        const record = encodeRecord(op.entry)
-        args.push('p', condition, version, record, op.entry.expiresAt === null ? NO_EXPIRY : String(op.entry.expiresAt))
+        // The script stamps the revision.
+        const record = encodeRecord(op.entry, 0)
+        args.push('p', condition, version, record, op.entry.expiresAt === null ? NO_EXPIRY : String(op.entry.expiresAt), header)
       } else {
-        args.push(op.type === 'delete' ? 'd' : 'c', condition, version, '', NO_EXPIRY)
+        args.push(op.type === 'delete' ? 'd' : 'c', condition, version, '', NO_EXPIRY, header)
       }
-    }
+    })
     const keys = [this.keys.meta, this.keys.keys, this.keys.exp, ...ops.map((op) => this.keys.record(op.key))]
-    const [applied, detail] = (await this.connection.script(WRITE, keys, args.map(asArgument))) as [number, number | number[]]
-    if (applied === 1) return {applied: true, wasLive: (detail as number[]).map((live) => (live === -1 ? undefined : live === 1))}
-    return {applied: false, failed: (detail as number) - 1}
+    const [applied, detail, revisions] = (await this.connection.script(WRITE, keys, args.map(asArgument))) as [number, number | number[], number[]]
+    if (applied !== 1) return {applied: false, failed: (detail as number) - 1}
+    const revision = revisions.length === 1 && revisions[0] > 0 ? revisions[0] : null
+    return {applied: true, wasLive: (detail as number[]).map((live) => (live === -1 ? undefined : live === 1)), revision}
   }
 
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>, {now, reclaim}: {now: number; reclaim: ReclaimFor}): Promise<{deletedLive: number}> {
+  async writeAll(
+    chunks: AsyncIterable<readonly WriteOp[]>,
+    {now, reclaim, cause}: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
+  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
     this.flush()
-    const {deletedLive, expiringPuts} = await stagedWriteAll(this.connection, this.keys, chunks, now)
+    const {deletedLive, expiringPuts, revisions} = await stagedWriteAll(this.connection, this.keys, chunks, now, encodeHeader(cause, now))
     const due = reclaim(expiringPuts)
     if (due > 0) await this.reclaimExpired(now, due)
-    return {deletedLive}
+    return {deletedLive, revisions}
   }
 
-  async deleteRange({start, end}: KeyRange, now: number): Promise<number> {
+  /** One revision per chunk of RANGE_CHUNK keys. */
+  async deleteRange({start, end}: KeyRange, {now, cause}: {now: number; cause: ChangeCause}): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
     this.flush()
-    const [min, max] = lexBounds(start, end)
+    const bounds = lexBounds(start, end)
+    let min = bounds[0]
+    const max = bounds[1]
+    const header = encodeHeader(cause, now)
     let live = 0
+    let revisions: RevisionSpan | null = null
     for (;;) {
-      const [deleted, wereLive] = (await this.connection.script(
+      const [looked, wereLive, revision, last] = (await this.connection.script(
         DELETE_RANGE,
         [this.keys.meta, this.keys.keys, this.keys.exp],
-        [min, max, RANGE_CHUNK, this.keys.rprefix, String(now)],
-      )) as [number, number]
+        [min, max, RANGE_CHUNK, this.keys.tp, String(now), header, String(compactionBudget(RANGE_CHUNK))],
+      )) as [number, number, number, Buffer]
       live += wereLive
-      if (deleted < RANGE_CHUNK) return live
+      if (revision > 0) revisions = {first: (revisions as RevisionSpan | null)?.first ?? revision, last: revision}
+      if (looked < RANGE_CHUNK) return {deletedLive: live, revisions}
+      // Expired keys kept for the history stay in the range: go on after the last key looked at.
+      min = Buffer.concat([Buffer.from('('), last])
     }
   }
 
@@ -245,7 +293,11 @@ export class RedisStore implements Store {
 
   async reclaimExpired(now: number, max: number): Promise<number> {
     this.flush()
-    return (await this.connection.script(RECLAIM, [this.keys.meta, this.keys.keys, this.keys.exp], [String(now), max, this.keys.rprefix])) as number
+    return (await this.connection.script(
+      RECLAIM,
+      [this.keys.meta, this.keys.keys, this.keys.exp],
+      [String(now), max, this.keys.tp, String(compactionBudget(0))],
+    )) as number
   }
 
   async close(): Promise<void> {
