@@ -1,6 +1,7 @@
 import type {Namespace} from '../engine/namespace.js'
 import {humanBytes, humanExpiry, plural} from './format.js'
-import {message} from './output.js'
+import {message, printableKey} from './output.js'
+import {undoHint} from './undo.js'
 import {checkbox, confirm, input, select} from './prompts.js'
 
 /**
@@ -25,30 +26,31 @@ interface Matches {
 /** `kv ns clean`: prefix, checkbox, confirmation, one-transaction delete; then an offer to purge expired keys. */
 export async function cleanInteractively(namespace: Namespace): Promise<void> {
   const where = `namespace "${namespace.name}"`
-  const chosen = await chooseKeys(namespace)
+  const {prefix, chosen} = await chooseKeys(namespace)
   if (chosen.length > 0) {
     if (await confirm(`Delete ${plural(chosen.length, 'key')} from ${where}?`)) {
-      const deleted = await namespace.deleteMany(chosen)
-      message(`deleted ${plural(deleted, 'key')} from ${where}`)
+      const {deleted, revisions} = await namespace.deleteKeys({keys: chosen})
+      message(`deleted ${plural(deleted, 'key')} from ${where}${undoHint(namespace.name, {prefix}, revisions)}`)
     } else {
       message('nothing deleted')
     }
   }
-  const {expired} = await namespace.stats()
+  // Expired keys the history may still need stay whatever the answer: only the others are offered.
+  const {reclaimable: expired} = await namespace.stats()
   if (expired > 0 && (await confirm(`${plural(expired, 'expired key')} in ${where} still take disk space. Purge them now?`, true))) {
     message(`purged ${plural(await namespace.purgeExpired(), 'expired key')}`)
   }
 }
 
 /** Asks for a prefix until the matches fit the checkbox, or the user explicitly takes all of them. */
-async function chooseKeys(namespace: Namespace): Promise<string[]> {
+async function chooseKeys(namespace: Namespace): Promise<{prefix: string; chosen: string[]}> {
   for (;;) {
     const prefix = await input('Delete keys starting with (empty for all keys):')
     const {shown, names} = await findMatches(namespace, prefix)
     const described = prefix === '' ? 'keys' : `keys starting with ${JSON.stringify(prefix)}`
     if (names.length === 0) {
       message(`no live ${described} in namespace "${namespace.name}"`)
-      return []
+      return {prefix, chosen: []}
     }
     if (names.length > shown.length) {
       const next = await select(`${names.length} ${described}: more than the ${shown.length} a list can show. What now?`, [
@@ -57,14 +59,14 @@ async function chooseKeys(namespace: Namespace): Promise<string[]> {
         {name: `Delete all ${names.length} matching keys`, value: 'all'},
       ])
       if (next === 'narrow') continue
-      if (next === 'all') return names
+      if (next === 'all') return {prefix, chosen: names}
     }
     const chosen = await checkbox(
       `Choose the ${described} to delete (space toggles, a toggles all, Enter submits):`,
       checkboxChoices(shown),
     )
     if (chosen.length === 0) message('no keys chosen; nothing deleted')
-    return chosen
+    return {prefix, chosen}
   }
 }
 
@@ -81,7 +83,7 @@ async function findMatches(namespace: Namespace, prefix: string): Promise<Matche
 
 function checkboxChoices(matches: Match[]) {
   const now = Date.now()
-  const labels = matches.map((match) => printable(match.name))
+  const labels = matches.map((match) => printableKey(match.name))
   const width = Math.min(60, Math.max(...labels.map((label) => label.length)))
   return matches.map((match, i) => ({
     name: `${labels[i].padEnd(width)}  ${humanBytes(match.bytes).padStart(9)}  expires ${humanExpiry(match.expiresAt, now)}`,
@@ -89,9 +91,4 @@ function checkboxChoices(matches: Match[]) {
   }))
 }
 
-/** A key as one line of a terminal: quoted and escaped when it holds control characters. */
-function printable(key: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f-\u009f]/.test(key) ? JSON.stringify(key) : key
-}
 

@@ -3,6 +3,7 @@ import {KvError} from '../engine/errors.js'
 import {plural} from './format.js'
 import {message} from './output.js'
 import {confirm, handlingCancel, requireTerminalOr} from './prompts.js'
+import {undoHint} from './undo.js'
 
 /** Keys shown in the confirmation of `kv delete --prefix`. */
 const EXAMPLE_KEYS = 5
@@ -33,8 +34,8 @@ export async function deleteByPrefix(namespace: Namespace, prefix: string, {yes,
       return undefined
     }
   }
-  const deleted = await namespace.deletePrefix(prefix)
-  if (!json) message(`deleted ${plural(deleted, 'key')}`)
+  const {deleted, revisions} = await namespace.deleteKeys({prefix})
+  if (!json) message(`deleted ${plural(deleted, 'key')}${undoHint(namespace.name, {prefix}, revisions)}`)
   return {deleted}
 }
 

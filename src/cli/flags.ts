@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
-import {MAX_METADATA_BYTES, parseListLimit, parseMetadata, parseTtl} from '../engine/limits.js'
+import {MAX_METADATA_BYTES, parseListLimit, parseMetadata, parseRetention, parseRevision, parseTtl} from '../engine/limits.js'
+import type {HistoryRetention} from '../engine/types.js'
 
 /** Every flag that more than one command takes is defined once, here. */
 
@@ -69,4 +70,25 @@ export const metadataFlag = Flags.custom<unknown>({
     const json = parseMetadata(text)
     return json === null ? undefined : JSON.parse(json)
   },
+})()
+
+/** On every command that writes: who makes the change, as the history records it. */
+export const actorFlag = Flags.string({
+  env: 'KV_ACTOR',
+  description: 'Who makes this change, as the history records it [default: user@host]. Self-declared: an audit trail, not authentication.',
+  helpValue: '<name>',
+})
+
+/** A revision to read at (`kv get`) or go back to (`kv revert --to`). */
+export const revisionFlag = Flags.custom<number>({
+  description: 'Read the value as it was right after this revision (see kv history).',
+  helpValue: '<n>',
+  parse: async (text) => parseRevision(text),
+})()
+
+/** How much history a namespace keeps. */
+export const historyFlag = Flags.custom<HistoryRetention>({
+  description: 'How much history to keep: off, an age (30d, 12h), a count of revisions (10000), or both (30d,10000) [default: 30d,100000].',
+  helpValue: '<keep>',
+  parse: async (text) => parseRetention(text),
 })()

@@ -30,3 +30,25 @@ export function humanExpiry(expiresAt: number | null, now = Date.now()): string 
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
+
+/** A namespace's history setting in words: "keeps no history", "keeps history for 30 days, at most 100000 revisions". */
+export function describeRetention(retention: false | {maxAge: number | null; maxRevisions: number | null}): string {
+  if (retention === false) return 'keeps no history'
+  const bounds = [retention.maxAge === null ? '' : `for ${humanDuration(retention.maxAge)}`, retention.maxRevisions === null ? '' : `at most ${retention.maxRevisions} revisions`]
+  return `keeps history ${bounds.filter(Boolean).join(', ')}`
+}
+
+/** A duration in seconds as the largest whole unit it is: "30 days", "12 hours", "90 seconds". */
+export function humanDuration(seconds: number): string {
+  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60]] as const) {
+    if (seconds >= size && seconds % size === 0) return plural(seconds / size, unit)
+  }
+  return plural(seconds, 'second')
+}
+
+/** A history setting as `--history` takes it: "off", "30d,100000". */
+export function retentionSpec(retention: false | {maxAge: number | null; maxRevisions: number | null}): string {
+  if (retention === false) return 'off'
+  const age = retention.maxAge === null ? [] : [retention.maxAge % 86_400 === 0 ? `${retention.maxAge / 86_400}d` : retention.maxAge % 3600 === 0 ? `${retention.maxAge / 3600}h` : `${retention.maxAge}s`]
+  return [...age, ...(retention.maxRevisions === null ? [] : [String(retention.maxRevisions)])].join(',')
+}

@@ -13,6 +13,8 @@ export interface LocationFlags {
 
 export interface NamespaceFlags extends LocationFlags {
   namespace?: string
+  /** Who the command's changes are made by (commands that write take --actor). */
+  actor?: string
 }
 
 /** `--store` (or KV_STORE), else the store set with `kv store use`, else local files under --data-dir. */
@@ -31,7 +33,7 @@ export function namespaceName(flags: NamespaceFlags): string {
  */
 export async function openCommandNamespace(flags: NamespaceFlags, {creates}: {creates: boolean}): Promise<Namespace> {
   const name = namespaceName(flags)
-  const location = storeLocation(flags)
+  const location = {...storeLocation(flags), actor: flags.actor}
   if (name !== DEFAULT_NAMESPACE) return openNamespace(name, location)
   if (creates) return openNamespace(name, {...location, create: true})
   try {

@@ -42,8 +42,16 @@ export interface EntryJson {
   base64: boolean
   expiresAt: number | null
   metadata: unknown
+  /** The revision that last wrote the key. */
+  revision: number
 }
 
 export function entryForJson(key: string, entry: Entry): EntryJson {
-  return {key, ...valueForJson(entry.value), expiresAt: entry.expiresAt, metadata: entry.metadata}
+  return {key, ...valueForJson(entry.value), expiresAt: entry.expiresAt, metadata: entry.metadata, revision: entry.revision}
+}
+
+/** A key on one line of text: as it is, or as a JSON string when it holds control characters. */
+export function printableKey(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f]/.test(key) ? JSON.stringify(key) : key
 }

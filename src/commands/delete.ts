@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
 import {deleteByPrefix} from '../cli/delete-prefix.js'
-import {yesFlag} from '../cli/flags.js'
+import {actorFlag, yesFlag} from '../cli/flags.js'
 import {readInputText} from '../cli/input-stream.js'
 import {parseKeyList} from '../engine/bulk/key-list.js'
 import {KvError} from '../engine/errors.js'
@@ -30,6 +30,7 @@ export default class Delete extends KvCommand<typeof Delete> {
     }),
     prefix: Flags.string({description: 'Delete every live key that starts with this prefix (matched literally; "" is every key).'}),
     yes: yesFlag,
+    actor: actorFlag,
   }
   static override examples = [
     '<%= config.bin %> delete session:abc',

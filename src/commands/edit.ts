@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
 import {editValue} from '../cli/edit.js'
+import {actorFlag} from '../cli/flags.js'
 
 export default class Edit extends KvCommand<typeof Edit> {
   static override summary = 'Edit the value of a key in your editor, safely.'
@@ -14,6 +15,7 @@ export default class Edit extends KvCommand<typeof Edit> {
       '(non-UTF-8) value exits 2.',
   )
   static override enableJsonFlag = true
+  static override flags = {actor: actorFlag}
   static override args = {key: Args.string({description: 'Key to edit.', required: true, ignoreStdin: true})}
   static override examples = ['<%= config.bin %> edit feature-flags', 'EDITOR="code --wait" <%= config.bin %> edit -n prod checkout-config']
 

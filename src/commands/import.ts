@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
-import {formatFlag} from '../cli/flags.js'
+import {actorFlag, formatFlag} from '../cli/flags.js'
+import {atRevisions} from '../cli/undo.js'
 import {plural} from '../cli/format.js'
 import {openInputStream} from '../cli/input-stream.js'
 import {message} from '../cli/output.js'
@@ -20,7 +21,7 @@ export default class Import extends KvCommand<typeof Import> {
   )
   static override enableJsonFlag = true
   static override args = {file: Args.string({description: 'Bulk file to read, or - for stdin.', required: true, ignoreStdin: true})}
-  static override flags = {format: formatFlag}
+  static override flags = {format: formatFlag, actor: actorFlag}
   static override examples = [
     '<%= config.bin %> import flags.json',
     '<%= config.bin %> export -n prod | <%= config.bin %> import - -n staging',
@@ -44,7 +45,8 @@ export default class Import extends KvCommand<typeof Import> {
     })
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
-      message(`imported ${plural(result.imported, 'key')} into ${name}${skipped}`)
+      const at = result.revisions === null ? '' : ` ${atRevisions(result.revisions)}`
+      message(`imported ${plural(result.imported, 'key')} into ${name}${at}${skipped}`)
     }
     return result
   }

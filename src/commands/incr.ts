@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
-import {expiresInFlag} from '../cli/flags.js'
+import {actorFlag, expiresInFlag} from '../cli/flags.js'
 import {KvError} from '../engine/errors.js'
 import {checkInteger} from '../engine/limits.js'
 
@@ -28,7 +28,7 @@ export default class Incr extends KvCommand<typeof Incr> {
   )
   static override enableJsonFlag = true
   static override args = {key: Args.string({description: 'Key of the counter.', required: true, ignoreStdin: true})}
-  static override flags = {by: byFlag, 'expires-in': expiresInFlag}
+  static override flags = {by: byFlag, 'expires-in': expiresInFlag, actor: actorFlag}
   static override examples = [
     '<%= config.bin %> incr page-views',
     '<%= config.bin %> incr stock:42 --by -5',

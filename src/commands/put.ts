@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
-import {expiresInFlag, fileFlag, metadataFlag} from '../cli/flags.js'
+import {actorFlag, expiresInFlag, fileFlag, metadataFlag} from '../cli/flags.js'
 import {readValue} from '../cli/input.js'
 import {writeJson} from '../cli/output.js'
 import {KvError} from '../engine/errors.js'
@@ -25,6 +25,7 @@ export default class Put extends KvCommand<typeof Put> {
     file: fileFlag,
     metadata: metadataFlag,
     'if-absent': Flags.boolean({description: 'Write only if the key is missing or expired; otherwise exit 3 and change nothing.'}),
+    actor: actorFlag,
   }
   static override examples = [
     '<%= config.bin %> put greeting hello --expires-in 1h',

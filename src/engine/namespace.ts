@@ -348,8 +348,8 @@ export class Namespace {
 
   /** Key counts and size, in time that does not grow with the namespace (only with its expired keys). */
   async stats(): Promise<NamespaceStats> {
-    const [{entries, withExpiry, expired, bytesOnDisk}, {revision}] = await Promise.all([this.store.stats(this.clock()), this.store.history.state()])
-    return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk, revision}
+    const [{entries, withExpiry, expired, reclaimable, bytesOnDisk}, {revision}] = await Promise.all([this.store.stats(this.clock()), this.store.history.state()])
+    return {keys: entries - expired, expiring: withExpiry - expired, expired, reclaimable, bytesOnDisk, revision}
   }
 
   /** Live key names in UTF-8 byte order, as the spec's `list` returns them. */

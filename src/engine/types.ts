@@ -52,8 +52,13 @@ export interface NamespaceStats {
   keys: number
   /** Live keys that have an expiration. */
   expiring: number
-  /** Expired keys not yet reclaimed (`purgeExpired` removes them, but those a revision kept may still need). */
+  /** Expired keys not yet reclaimed. */
   expired: number
+  /**
+   * Of those, how many `purgeExpired` would remove now: while the namespace keeps history, an expired key stays
+   * until the oldest revision kept is past its expiry (a read of that revision may need it).
+   */
+  reclaimable: number
   /** Size of the namespace's files on disk; null on a store that cannot tell (Redis). */
   bytesOnDisk: number | null
   /** The namespace's current revision. */

@@ -93,7 +93,12 @@ describe('kv delete --prefix', () => {
   it('with --yes deletes every key with the prefix and says how many on stderr', async () => {
     const {kv} = await seeded()
     const result = await kv(['delete', '--prefix', 'user:', '--yes'])
-    expect({code: result.code, stdout: result.text, stderr: result.stderr}).toEqual({code: 0, stdout: '', stderr: 'kv: deleted 3 keys\n'})
+    // put() wrote the five keys one revision each; the delete is the sixth.
+    expect({code: result.code, stdout: result.text, stderr: result.stderr}).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: 'kv: deleted 3 keys at revision 6; undo: kv revert --to 5 --prefix user:\n',
+    })
     expectOutput(await kv(['list']), 'admin\nuser\n')
   })
 
@@ -167,7 +172,7 @@ describe('kv ns list', () => {
     expect(json[2]).toMatchObject({name: 'sessions', keys: 3, expiring: 1, expired: 1, default: false})
     expect(json[0]).toMatchObject({name: 'default', keys: 1, expiring: 0, expired: 0, default: true})
     for (const ns of json) {
-      expect(Object.keys(ns).sort()).toEqual(['bytesOnDisk', 'default', 'expired', 'expiring', 'keys', 'name'])
+      expect(Object.keys(ns).sort()).toEqual(['bytesOnDisk', 'default', 'expired', 'expiring', 'history', 'keys', 'name', 'oldestRevision', 'reclaimable', 'revision'])
       // Documented per store: LMDB measures its files; a Redis server cannot say what one namespace takes.
       if (TEST_STORE === 'lmdb') expect(ns.bytesOnDisk as number).toBeGreaterThan(0)
       else expect(ns.bytesOnDisk).toBeNull()

@@ -15,7 +15,7 @@ async function closedPort(): Promise<number> {
 
 const EXIT_CODE_LINES = [
   /0\s+success/,
-  /1\s+not found \(key or namespace\)/,
+  /1\s+not found \(key or namespace/,
   /2\s+invalid input or usage/,
   /3\s+conflict \(namespace already exists; key exists or changed meanwhile\)/,
   /4\s+storage failure/,

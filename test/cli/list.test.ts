@@ -25,11 +25,14 @@ describe('kv list', () => {
     await putAll(kv, ['z', '\u{1F600}', 'a', 'é', '!', '\uFF01', 'A', ','])
     const [plain, json] = await Promise.all([kv(['list']), kv(['list', '--json'])])
     expectOutput(plain, ordered.map((key) => `${key}\n`).join(''))
-    expect(JSON.parse(json.text)).toEqual({
-      keys: ordered.map((name) => ({name, expiresAt: null, metadata: null})),
+    const page = JSON.parse(json.text) as Page
+    expect(page).toEqual({
+      keys: ordered.map((name) => ({name, expiresAt: null, metadata: null, revision: expect.any(Number)})),
       cursor: null,
       complete: true,
     })
+    // The puts ran at once: each is a revision of its own, in whatever order they committed.
+    expect(page.keys.map((key) => key.revision).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
   })
 
   it('matches --prefix literally (% and _ are not wildcards)', async () => {
@@ -95,8 +98,8 @@ describe('kv list', () => {
     expect(Object.keys(page).sort()).toEqual(['complete', 'cursor', 'keys'])
     expect(page).toEqual({
       keys: [
-        {name: 'expiring', expiresAt: expect.any(Number), metadata: null},
-        {name: 'plain', expiresAt: null, metadata: null},
+        {name: 'expiring', expiresAt: expect.any(Number), metadata: null, revision: 2},
+        {name: 'plain', expiresAt: null, metadata: null, revision: 1},
       ],
       cursor: null,
       complete: true,

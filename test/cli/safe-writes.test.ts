@@ -9,11 +9,11 @@ describe('kv put --metadata', () => {
   it('stores any JSON value with the key; get --json and list --json show it; a put without it leaves none', async () => {
     const {kv} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'flag', 'on', '--metadata', '{"owner":"ana","ticket":"OPS-17"}']))
-    expect(JSON.parse((await kv(['get', 'flag', '--json'])).text)).toEqual({key: 'flag', value: 'on', base64: false, expiresAt: null, metadata: {owner: 'ana', ticket: 'OPS-17'}})
+    expect(JSON.parse((await kv(['get', 'flag', '--json'])).text)).toEqual({key: 'flag', value: 'on', base64: false, expiresAt: null, metadata: {owner: 'ana', ticket: 'OPS-17'}, revision: 1})
     expectQuietSuccess(await kv(['put', 'plain', 'x']))
     expect(JSON.parse((await kv(['list', '--json'])).text).keys).toEqual([
-      {name: 'flag', expiresAt: null, metadata: {owner: 'ana', ticket: 'OPS-17'}},
-      {name: 'plain', expiresAt: null, metadata: null},
+      {name: 'flag', expiresAt: null, metadata: {owner: 'ana', ticket: 'OPS-17'}, revision: 1},
+      {name: 'plain', expiresAt: null, metadata: null, revision: 2},
     ])
     expectQuietSuccess(await kv(['put', 'flag', 'off']))
     expect(JSON.parse((await kv(['get', 'flag', '--json'])).text).metadata).toBeNull()
@@ -74,8 +74,8 @@ describe('kv get with several keys', () => {
     const both = await kv(['get', 'a', 'b'])
     expect(both.code).toBe(0)
     expect(JSON.parse(both.text)).toEqual({
-      a: {key: 'a', value: 'line one\nline two', base64: false, expiresAt: null, metadata: null},
-      b: {key: 'b', value: 'x', base64: false, expiresAt: null, metadata: {m: 1}},
+      a: {key: 'a', value: 'line one\nline two', base64: false, expiresAt: null, metadata: null, revision: 1},
+      b: {key: 'b', value: 'x', base64: false, expiresAt: null, metadata: {m: 1}, revision: 2},
     })
     expect((await kv(['get', 'a', 'b', '--json'])).text).toBe(both.text)
     const missing = await kv(['get', 'b', 'nope', 'a'])
@@ -105,7 +105,7 @@ describe('kv edit', () => {
     const before = JSON.parse((await kv(['get', 'cfg', '--json'])).text)
     expectQuietSuccess(await kv(['edit', 'cfg'], {env: {EDITOR: editor('sed -i "s/10/20/" "$1"')}}))
     const after = JSON.parse((await kv(['get', 'cfg', '--json'])).text)
-    expect(after).toEqual({...before, value: '{"limit": 20}'})
+    expect(after).toEqual({...before, value: '{"limit": 20}', revision: before.revision + 1})
   })
 
   it('$VISUAL wins over $EDITOR; the variable may hold arguments; the file is the last argument, private (0600)', async () => {

@@ -62,8 +62,8 @@ describe('kv put --expires-in', () => {
     expect(withTtl.expiresAt).toEqual(expect.any(Number))
     expectQuietSuccess(await kv(['put', 'k', 'v2']))
     const [json, list] = await Promise.all([kv(['get', 'k', '--json']), kv(['list', '--json'])])
-    expect(JSON.parse(json.text)).toEqual({key: 'k', value: 'v2', base64: false, expiresAt: null, metadata: null})
-    expect(JSON.parse(list.text)).toEqual({keys: [{name: 'k', expiresAt: null, metadata: null}], cursor: null, complete: true})
+    expect(JSON.parse(json.text)).toEqual({key: 'k', value: 'v2', base64: false, expiresAt: null, metadata: null, revision: 2})
+    expect(JSON.parse(list.text)).toEqual({keys: [{name: 'k', expiresAt: null, metadata: null, revision: 2}], cursor: null, complete: true})
   })
 
   it('rejects garbage TTLs with exit 2 and one line, storing nothing', async () => {
@@ -79,6 +79,6 @@ describe('kv put --expires-in', () => {
       expectFailure(result, 2)
     }
     const json = JSON.parse((await kv(['get', 'k', '--json'])).text)
-    expect(json).toEqual({key: 'k', value: 'previous', base64: false, expiresAt: null, metadata: null})
+    expect(json).toEqual({key: 'k', value: 'previous', base64: false, expiresAt: null, metadata: null, revision: 1})
   })
 })

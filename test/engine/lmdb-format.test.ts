@@ -36,8 +36,8 @@ function legacyDataDir(): string {
 }
 
 /** The storage format recorded in a namespace, read with plain lmdb-js (undefined: none, i.e. format 1). */
-function storedFormat(dataDir: string): string | undefined {
-  const env = openLmdb({path: join(dataDir, 'namespaces', 'legacy'), noSubdir: false, maxDbs: 8, readOnly: true})
+function storedFormat(dataDir: string, name = 'legacy'): string | undefined {
+  const env = openLmdb({path: join(dataDir, 'namespaces', name), noSubdir: false, maxDbs: 8, readOnly: true})
   try {
     // Read-only, a database that does not exist opens as undefined.
     const value = env.openDB({name: 'kv-meta', keyEncoding: 'binary', encoding: 'binary'})?.get(Buffer.from('format'))
@@ -53,7 +53,7 @@ describe('a namespace written by kv 0.1.0 (storage format 1)', () => {
     expect(storedFormat(dataDir)).toBeUndefined()
     // The clock stays at the moment the fixture was written, so keys that expire soon after are still live.
     const ns = await open('legacy', {dataDir, clock: manualClock(T0)})
-    expect(storedFormat(dataDir)).toBe('2')
+    expect(storedFormat(dataDir)).toBe('3')
     const entries = await all(ns.entries())
     expect(entries.map(({name, value, expiresAt}) => ({key: name, value: Buffer.from(value).toString('base64'), expiresAt}))).toEqual(expected)
     expect(entries).toHaveLength(3011)
@@ -123,9 +123,59 @@ describe('a namespace written by kv 0.1.0 (storage format 1)', () => {
     const dataDir = legacyDataDir()
     await close(await open('legacy', {dataDir}))
     const env = openLmdb({path: join(dataDir, 'namespaces', 'legacy'), noSubdir: false, maxDbs: 8, overlappingSync: false, pageSize: 4096})
-    await env.openDB({name: 'kv-meta', keyEncoding: 'binary', encoding: 'binary'}).put(Buffer.from('format'), Buffer.from('3'))
+    await env.openDB({name: 'kv-meta', keyEncoding: 'binary', encoding: 'binary'}).put(Buffer.from('format'), Buffer.from('4'))
     await env.close()
     const error = await expectKvError(openNamespace('legacy', {dataDir}), 'STORAGE_FAILURE')
-    expect(error.message).toBe('namespace "legacy" is stored in format 3, newer than this kv understands (2): upgrade kv to use it')
+    expect(error.message).toBe('namespace "legacy" is stored in format 4, newer than this kv understands (3): upgrade kv to use it')
+  })
+})
+
+/**
+ * test/fixtures/format-2/ holds a namespace written by the last kv of storage format 2 (make.mjs says how):
+ * records with metadata and random versions, no revisions, no history.
+ */
+const FORMAT_2 = resolve(import.meta.dirname, '..', 'fixtures', 'format-2')
+
+interface Expected2 extends Expected {
+  metadata: unknown
+}
+
+const expected2: Expected2[] = readFileSync(join(FORMAT_2, 'expected.ndjson'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => JSON.parse(line) as Expected2)
+
+describe('a namespace written by kv of storage format 2', () => {
+  function format2DataDir(): string {
+    const dataDir = tempDir('kv-format2-')
+    cpSync(join(FORMAT_2, 'lmdb'), dataDir, {recursive: true})
+    return dataDir
+  }
+
+  it('is upgraded on first open to format 3: every entry unchanged, at revision 0, with history from then on', async () => {
+    const dataDir = format2DataDir()
+    expect(storedFormat(dataDir, 'flags')).toBe('2')
+    const clock = manualClock(T0)
+    const ns = await open('flags', {dataDir, clock})
+    expect(storedFormat(dataDir, 'flags')).toBe('3')
+    const entries = await all(ns.entries())
+    expect(entries.map(({name, value, expiresAt, metadata}) => ({key: name, value: Buffer.from(value).toString('base64'), expiresAt, metadata}))).toEqual(expected2)
+    expect(entries.every((entry) => entry.revision === 0)).toBe(true)
+    expect(await ns.historyState()).toEqual({revision: 0, oldest: 0, retention: {maxAge: 30 * 86_400, maxRevisions: 100_000}})
+    expect((await ns.history()).changes).toEqual([])
+    // A version from before the upgrade still guards a conditional write.
+    const flags = (await ns.getEntry('feature-flags'))!
+    expect(await ns.put('feature-flags', 'changed', {ifVersion: flags.version})).toBe(true)
+    expect(await ns.put('feature-flags', 'again', {ifVersion: flags.version})).toBe(false)
+    // The entry it had before history began is revision 0's.
+    expect(await ns.get('feature-flags', {revision: 0})).toBe(JSON.stringify({newCheckout: true, beta: ['a', 'b']}))
+    expect((await ns.getEntry('feature-flags', {revision: 0}))?.metadata).toEqual({owner: 'ana', ticket: 'OPS-17'})
+    expect((await ns.history({key: 'feature-flags'})).changes.map((change) => [change.revision, change.type])).toEqual([[1, 'put']])
+    await ns.revert({key: 'feature-flags', to: 0})
+    expect((await ns.getEntry('feature-flags'))?.metadata).toEqual({owner: 'ana', ticket: 'OPS-17'})
+    await close(ns)
+    // Opening it again upgrades nothing more.
+    const again = await open('flags', {dataDir, clock})
+    expect((await again.historyState()).revision).toBe(2)
   })
 })

@@ -137,7 +137,7 @@ describe('kv ns check: a sound namespace', () => {
     expect(pages.leaked).toBe(0)
     const records = databases.find((db) => db.name === 'records')!
     expect(records).toMatchObject({entries: KEYS + EXPIRED, depth: 2})
-    expect(databases.map((db) => db.name)).toEqual(['(free pages)', '(main)', 'expiries', 'expiry-index', 'kv-meta', 'records'])
+    expect(databases.map((db) => db.name)).toEqual(['(free pages)', '(main)', 'expiries', 'expiry-index', 'kv-meta', 'log', 'records', 'versions'])
     // Read-only: not a byte of the data file changed, and kv still works on the namespace.
     expect(readFileSync(file).equals(before)).toBe(true)
     expect((await kv(['get', keyName(42), '-n', 'victim'], dataDir)).text).toBe(`victim:${'v'.repeat(100)}:42`)

@@ -1,12 +1,10 @@
 // What the bash and zsh scripts share: quoting, and the tables their completion functions read.
+import {quote} from '../shell.js'
 import {type CompletionModel, valueWords} from './model.js'
 
-const HELP: Offer = {word: '--help', summary: 'Show help.'}
+export {quote}
 
-/** Quotes one word for bash (and zsh): single quotes, a quote inside written '\''. */
-export function quote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`
-}
+const HELP: Offer = {word: '--help', summary: 'Show help.'}
 
 /** `case` branches: one per entry, the patterns joined with |. */
 export function caseBranches(entries: Array<[patterns: string[], body: string]>, indent = '    '): string {

@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {cleanInteractively} from '../../cli/clean.js'
+import {actorFlag} from '../../cli/flags.js'
 import {openCommandNamespace} from '../../cli/namespace.js'
 import {handlingCancel, requireTerminalOr} from '../../cli/prompts.js'
 
@@ -14,6 +15,7 @@ export default class NsClean extends KvCommand<typeof NsClean> {
       'explicitly delete all of them. Offers to purge expired keys still on disk. Without a terminal it exits 2: ' +
       'use kv delete --prefix in scripts. Ctrl-C cancels (exit 130).',
   )
+  static override flags = {actor: actorFlag}
   static override args = {name: Args.string({description: 'Namespace to clean [default: the current namespace].', ignoreStdin: true})}
   static override examples = ['<%= config.bin %> ns clean', '<%= config.bin %> ns clean sessions']
 

@@ -1,4 +1,4 @@
-import type {Namespace, PutRecord} from '../namespace.js'
+import type {Namespace, PutRecord, Revisions} from '../namespace.js'
 import {parseBulk, recordLocation, type BulkFormat} from './parse.js'
 import {RecordChecker} from './records.js'
 
@@ -18,6 +18,8 @@ export interface ImportResult {
   imported: number
   /** Records skipped because their absolute `expiration` had already passed. */
   skipped: number
+  /** The revisions the import made (one on LMDB, one per chunk on Redis), or null when it wrote nothing. */
+  revisions: Revisions | null
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ImportResult {
  */
 export async function importBulk(namespace: Namespace, source: AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<ImportResult> {
   const checker = new RecordChecker(options.now ?? Date.now(), options.onWarning ?? (() => {}))
-  const result: ImportResult = {imported: 0, skipped: 0}
+  const result: ImportResult = {imported: 0, skipped: 0, revisions: null}
   async function* puts(): AsyncGenerator<PutRecord[]> {
     for await (const records of parseBulk(source, options.format)) {
       const chunk: PutRecord[] = []
@@ -42,6 +44,6 @@ export async function importBulk(namespace: Namespace, source: AsyncIterable<Uin
       await options.onProgress?.(result.imported + result.skipped)
     }
   }
-  await namespace.putAll(puts())
+  result.revisions = await namespace.putAll(puts())
   return result
 }

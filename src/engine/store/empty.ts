@@ -56,7 +56,7 @@ export class EmptyStore implements Store {
   async *entries(_range: KeyRange): AsyncGenerator<KeyedEntry[], void, undefined> {}
 
   async stats(): Promise<StoreStats> {
-    return {entries: 0, withExpiry: 0, expired: 0, bytesOnDisk: 0}
+    return {entries: 0, withExpiry: 0, expired: 0, reclaimable: 0, bytesOnDisk: 0}
   }
 
   async reclaimExpired(): Promise<number> {

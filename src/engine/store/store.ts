@@ -84,6 +84,11 @@ export interface StoreStats {
   withExpiry: number
   /** Stored keys whose expiry time is at or before `now`, waiting to be reclaimed. */
   expired: number
+  /**
+   * Of those, the ones that expired by the oldest revision the history keeps (all of them when it keeps none):
+   * what reclaiming removes now, less any written already expired after that revision (they wait too).
+   */
+  reclaimable: number
   /** Bytes the namespace takes on disk (LMDB), or null where the store cannot tell. */
   bytesOnDisk: number | null
 }

@@ -16,6 +16,14 @@ export interface HistoryMeta {
   cleanedPart: number
 }
 
+/**
+ * The latest expiry time a key may have to be reclaimed: now, when no past revision can be read; else the
+ * time of the oldest revision kept (a key that expired by then is needed by no revision kept).
+ */
+export function reclaimHorizon(meta: HistoryMeta, now: number): number {
+  return meta.oldest >= meta.revision ? now : Math.min(now, meta.oldestAt)
+}
+
 const FIELDS = ['revision', 'oldest', 'oldestAt', 'cleaned', 'cleanedPart'] as const
 
 export function encodeHistoryMeta(meta: HistoryMeta): Buffer {

@@ -3,7 +3,7 @@ import {encodeRecord, recordExpiry, recordRevision} from '../record.js'
 import {decodeRetention, encodeRetention} from '../retention.js'
 import type {ChangeCause, NewEntry, Retention} from '../store.js'
 import {HISTORY_KEY, RETENTION_KEY, type Environment} from './environment.js'
-import {decodeHistoryMeta, encodeHistoryMeta, type HistoryMeta} from './history-meta.js'
+import {decodeHistoryMeta, encodeHistoryMeta, reclaimHorizon, type HistoryMeta} from './history-meta.js'
 import {decodeTime, encodeTime, TIME_BYTES} from './time.js'
 
 const EMPTY = new Uint8Array(0)
@@ -224,7 +224,7 @@ export class RevisionWriter {
    */
   private reclaim(now: number, max: number): number {
     const meta = this.meta
-    const horizon = meta.oldest >= meta.revision ? now : Math.min(now, meta.oldestAt)
+    const horizon = reclaimHorizon(meta, now)
     // Index keys sort by time first, so everything before `horizon + 1` has expired by then.
     const due = Array.from(this.env.expiryIndex.getKeys({end: encodeTime(horizon + 1), limit: max}))
     let removed = 0

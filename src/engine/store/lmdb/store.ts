@@ -16,7 +16,8 @@ import type {
   WriteOp,
   WriteResult,
 } from '../store.js'
-import type {Bytes, Environment} from './environment.js'
+import {HISTORY_KEY, type Bytes, type Environment} from './environment.js'
+import {decodeHistoryMeta, reclaimHorizon} from './history-meta.js'
 import {causedBy, storageCall} from './errors.js'
 import type {WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
@@ -151,12 +152,17 @@ export class LmdbStore implements Store {
 
   async stats(now: number): Promise<StoreStats> {
     if (this.gate.pending) await this.gate.pending.catch(() => {})
-    return storageCall(this.name, () => ({
-      entries: entryCount(this.env.records),
-      withExpiry: entryCount(this.env.expiries),
-      expired: this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)}),
-      bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
-    }))
+    return storageCall(this.name, () => {
+      const expired = this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)})
+      const horizon = reclaimHorizon(decodeHistoryMeta(this.env.meta.get(HISTORY_KEY)!), now)
+      return {
+        entries: entryCount(this.env.records),
+        withExpiry: entryCount(this.env.expiries),
+        expired,
+        reclaimable: horizon === now ? expired : this.env.expiryIndex.getKeysCount({end: encodeTime(horizon + 1)}),
+        bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
+      }
+    })
   }
 
   reclaimExpired(now: number, max: number): Promise<number> {

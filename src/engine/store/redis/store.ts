@@ -283,12 +283,17 @@ export class RedisStore implements Store {
 
   async stats(now: number): Promise<StoreStats> {
     this.flush()
-    const [entries, withExpiry, expired] = (await this.connection.pipeline([
+    const [entries, withExpiry, expired, history] = (await this.connection.pipeline([
       ['ZCARD', this.keys.keys],
       ['ZCARD', this.keys.exp],
       ['ZCOUNT', this.keys.exp, '-inf', String(now)],
-    ])) as number[]
-    return {entries, withExpiry, expired, bytesOnDisk: null}
+      ['HMGET', this.keys.meta, 'rev', 'oldest', 'oldestAt'],
+    ])) as [number, number, number, (Buffer | null)[]]
+    // As the scripts' reclaim: while history is kept, only what expired by the oldest revision kept.
+    const [revision, oldest, oldestAt] = history.map((field) => Number(field?.toString() ?? 0))
+    const horizon = oldest >= revision ? now : Math.min(now, oldestAt)
+    const reclaimable = horizon === now ? expired : ((await this.connection.call('ZCOUNT', this.keys.exp, '-inf', String(horizon))) as number)
+    return {entries, withExpiry, expired, reclaimable, bytesOnDisk: null}
   }
 
   async reclaimExpired(now: number, max: number): Promise<number> {
