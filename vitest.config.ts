@@ -32,7 +32,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'redis',
-          include: ['test/contract/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/redis/**/*.test.ts'],
+          include: ['test/contract/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/redis/**/*.test.ts', 'test/reliability/history-model.test.ts'],
           exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**'],
           env: {KV_TEST_STORE: 'redis'},
           globalSetup: ['test/redis/global-setup.ts'],

@@ -2,7 +2,7 @@ import type {KvErrorCode} from '../engine/errors.js'
 
 /** The CLI's exit codes, documented in the README and in every command's --help. */
 /** `internal` is for bugs: EX_SOFTWARE from sysexits.h. `cancelled` is what a shell reports after SIGINT. */
-export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, internal: 70, cancelled: 130} as const
+export const EXIT = {ok: 0, notFound: 1, invalid: 2, conflict: 3, storage: 4, incomplete: 5, internal: 70, cancelled: 130} as const
 
 const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   KEY_NOT_FOUND: EXIT.notFound,
@@ -29,6 +29,7 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   NAMESPACE_EXISTS: EXIT.conflict,
   CONFLICT: EXIT.conflict,
   STORAGE_FAILURE: EXIT.storage,
+  IMPORT_INCOMPLETE: EXIT.incomplete,
 }
 
 export function exitCodeFor(code: KvErrorCode): number {
@@ -42,6 +43,7 @@ export const EXIT_CODES_HELP = [
   '  2  invalid input or usage',
   '  3  conflict (namespace already exists; key exists or changed meanwhile)',
   '  4  storage failure (cannot open, locked, corrupt, disk full; server down, refused or too slow)',
+  '  5  an import was committed but the server stopped applying it (Redis): the next write finishes it',
   '  70 internal error (a bug: rerun with KV_DEBUG=1 and report the output)',
   '  130 cancelled at a prompt (Ctrl-C)',
 ].join('\n')

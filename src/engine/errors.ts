@@ -27,6 +27,7 @@ export type KvErrorCode =
   | 'CONFIG_INVALID'
   | 'STORE_URL_INVALID'
   | 'STORAGE_FAILURE'
+  | 'IMPORT_INCOMPLETE'
 
 export class KvError extends Error {
   readonly code: KvErrorCode

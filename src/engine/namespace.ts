@@ -3,6 +3,7 @@ import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-
 import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
 import {causeOf, defaultActor, NamespaceHistory} from './history.js'
 import {checkActor, checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {backOff, keptChanging, OPTIMISTIC_TRIES} from './optimistic.js'
 import {revert} from './revert.js'
 import type {ChangeCause, NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
 import type {
@@ -45,8 +46,6 @@ export const RECLAIM_PER_EXPIRING_KEY = 2
 export const RECLAIM_BATCH = 1000
 /** Ops of one `deleteMany` or `batch` applied as one plain write; more go through the store's `writeAll`. */
 const ONE_WRITE_OPS = 1000
-/** How often a batch or an increment runs again when a key it read changed before it could commit. */
-const OPTIMISTIC_TRIES = 100
 
 const utf8Decoder = new TextDecoder()
 const utf8Encoder = new TextEncoder()
@@ -453,14 +452,4 @@ function expiringPuts(ops: readonly WriteOp[]): number {
 
 async function* inChunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
-}
-
-function keptChanging(): KvError {
-  return new KvError('CONFLICT', `the keys kept changing under ${OPTIMISTIC_TRIES} tries; try again`)
-}
-
-/** After a lost race, wait a little (more each time, at random) so that racing writers spread out. */
-function backOff(attempt: number): Promise<void> {
-  if (attempt < 3) return Promise.resolve()
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, attempt * 2)))
 }

@@ -3,6 +3,7 @@ import {KvError} from './errors.js'
 import {causeOf, type NamespaceHistory} from './history.js'
 import {prefixEnd, successor} from './key-range.js'
 import {encodeKey, encodePrefix} from './limits.js'
+import {backOff, keptChanging, OPTIMISTIC_TRIES} from './optimistic.js'
 import type {KeyRange, NewEntry, Store, StoredEntry, WriteOp} from './store/store.js'
 import type {Clock, RevertedKey, RevertOptions, RevertResult} from './types.js'
 
@@ -10,8 +11,6 @@ import type {Clock, RevertedKey, RevertOptions, RevertResult} from './types.js'
 const PLAN_CHUNK = 1000
 /** A revert of at most this many keys is one conditional write; more go through the store's bulk write. */
 const ONE_WRITE_KEYS = 1000
-/** How often a revert is worked out again when a key changed before it could commit. */
-const TRIES = 10
 
 interface Step {
   key: Uint8Array
@@ -59,7 +58,8 @@ export async function revert(
       {now, reclaim: reclaimFor(expiring), cause},
     )
     if (outcome.applied) return {changes, revisions: outcome.revision == null ? null : {first: outcome.revision, last: outcome.revision}}
-    if (attempt >= TRIES) throw new KvError('CONFLICT', `the keys kept changing while the revert was worked out (${TRIES} tries); try again`)
+    if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
+    await backOff(attempt)
   }
 }
 

@@ -32,12 +32,22 @@ describe('the Redis store: what lives on the server', () => {
     const keys = await keysUnder(prefix)
     const tag = /\{([a-z0-9]+)\}:meta/.exec(keys.join(' '))![1]
     expect(keys).toEqual(
-      [`${prefix}{registry}:namespaces`, `${prefix}{${tag}}:exp`, `${prefix}{${tag}}:keys`, `${prefix}{${tag}}:meta`, `${prefix}{${tag}}:r:beta`, `${prefix}{${tag}}:r:session`].sort(),
+      [
+        `${prefix}{registry}:namespaces`,
+        `${prefix}{${tag}}:exp`,
+        `${prefix}{${tag}}:keys`,
+        `${prefix}{${tag}}:meta`,
+        `${prefix}{${tag}}:r:beta`,
+        `${prefix}{${tag}}:r:session`,
+        // The change log: one record per revision.
+        `${prefix}{${tag}}:log:1`,
+        `${prefix}{${tag}}:log:2`,
+      ].sort(),
     )
     // The first {...} of every key of the namespace is its tag: a Cluster hashes only that, so all of them
     // share one slot and multi-key scripts are legal there (test/redis/cluster/ checks it on a real one).
     for (const key of keys.filter((key) => !key.includes('{registry}'))) expect(key.slice(prefix.length, key.indexOf('}') + 1)).toBe(`{${tag}}`)
-    expect(await command(server(), ['HGET', `${prefix}{${tag}}:meta`, 'format'])).toBe('2')
+    expect(await command(server(), ['HGET', `${prefix}{${tag}}:meta`, 'format'])).toBe('3')
   })
 
   it('never lists, changes or deletes keys that are not its own, even ones that look like its layout', async () => {
@@ -122,9 +132,9 @@ describe('the Redis store: what lives on the server', () => {
     const {store, prefix} = place()
     await createNamespace('future', {store})
     const id = (await command(server(), ['HGET', `${prefix}{registry}:namespaces`, 'future'])) as string
-    await command(server(), ['HSET', `${prefix}{${id}}:meta`, 'format', '3'])
+    await command(server(), ['HSET', `${prefix}{${id}}:meta`, 'format', '4'])
     const error = await expectKvError(openNamespace('future', {store}), 'STORAGE_FAILURE')
-    expect(error.message).toBe('namespace "future" is stored in format 3, newer than this kv understands (2): upgrade kv to use it')
+    expect(error.message).toBe('namespace "future" is stored in format 4, newer than this kv understands (3): upgrade kv to use it')
   })
 })
 

@@ -9,7 +9,7 @@ import type {ChangeCause, RevisionHeader} from './store.js'
  *   bytes 1..8   when the revision committed, big-endian ms since the epoch
  *   byte 9       length of the operation's name, then the name (ASCII: put, delete, import, ...)
  *   then         2 bytes: length of the actor, then the actor (UTF-8)
- *   then         8 bytes: the revision a revert went back to (0 for any other operation)
+ *   then         8 bytes: for a revert, 1 + the revision it went back to (0 for any other operation)
  *   then         the keys, each as 2 bytes of length (big-endian), then the key's bytes
  *
  * LMDB keeps a revision of many keys (an import) in parts: the first holds the header and the first keys,
@@ -31,7 +31,7 @@ export function encodeHeader(cause: ChangeCause, at: number): Buffer {
   offset += operation.copy(header, offset)
   offset = header.writeUInt16BE(actor.length, offset)
   offset += actor.copy(header, offset)
-  writeUint64(header, offset, cause.revertedTo ?? 0)
+  writeUint64(header, offset, cause.revertedTo === undefined ? 0 : cause.revertedTo + 1)
   return header
 }
 
@@ -64,8 +64,8 @@ export function decodeHeader(bytes: Uint8Array): {header: RevisionHeader; end: n
   const actor = utf8.decode(bytes.subarray(offset + 2, offset + 2 + actorLength))
   offset += 2 + actorLength
   if (offset + 8 > bytes.length) throw new Error('damaged change log: a header runs past the end of its record')
-  const revertedTo = readUint64(bytes, offset)
-  return {header: {at, operation, actor, ...(revertedTo > 0 ? {revertedTo} : {})}, end: offset + 8}
+  const target = readUint64(bytes, offset)
+  return {header: {at, operation, actor, ...(target > 0 ? {revertedTo: target - 1} : {})}, end: offset + 8}
 }
 
 /** A part's header (when it is the first part) and keys; the keys are views of `part`. */

@@ -5,7 +5,7 @@ import type {StoreCheck} from '../check.js'
 import {encodeRetention} from '../retention.js'
 import type {CreateOptions, Store, StoreBackend} from '../store.js'
 import {adopt, connect, type Connection} from './connection.js'
-import {rollForward} from './import.js'
+import {pendingImports, rollForward} from './import.js'
 import {NamespaceKeys, randomId, registryKeys} from './layout.js'
 import {FREE, FREE_HISTORY, REGISTER, UNREGISTER, UPGRADE} from './scripts.js'
 import {RedisStore} from './store.js'
@@ -90,14 +90,24 @@ export class RedisBackend implements StoreBackend {
       if (id === undefined) throw namespaceNotFound(name)
     }
     const keys = new NamespaceKeys(this.connection.prefix, id)
-    const meta = (await this.connection.call('HMGET', keys.meta, 'format', 'committing')) as (Buffer | null)[]
+    const fields = (await this.connection.call('HGETALL', keys.meta)) as Buffer[]
+    const formatAt = fields.findIndex((field, i) => i % 2 === 0 && field.toString() === 'format')
     // Deleted between the two reads.
-    if (meta[0] === null) throw namespaceNotFound(name)
-    let format = Number(meta[0].toString())
+    if (formatAt === -1) throw namespaceNotFound(name)
+    let format = Number(fields[formatAt + 1].toString())
     if (format === 2) format = (await this.connection.script(UPGRADE, [keys.meta], [encodeRetention(options.retention), String(options.now)])) as number
     if (format !== FORMAT) throw formatTooNew(name, format, FORMAT)
-    if (meta[1] !== null) await rollForward(this.connection, keys, meta[1].toString(), options.now)
-    return new RedisStore(this.connection.acquire(), keys)
+    let pending = pendingImports(fields)
+    if (pending.length > 0) {
+      try {
+        await rollForward(this.connection, keys, pending, options.now)
+        pending = []
+      } catch (error) {
+        // The namespace stays readable; its next write goes on with the import (and says why it cannot).
+        if (!isKvError(error, 'IMPORT_INCOMPLETE')) throw error
+      }
+    }
+    return new RedisStore(this.connection.acquire(), keys, pending)
   }
 
   async names(): Promise<string[]> {
@@ -144,11 +154,10 @@ export class RedisBackend implements StoreBackend {
   private async free(id: string): Promise<void> {
     const keys = new NamespaceKeys(this.connection.prefix, id)
     if (((await this.connection.call('EXISTS', keys.meta)) as number) === 1) await this.connection.call('RENAME', keys.meta, keys.freeing)
-    const [committing, cleaned, revision] = (await this.connection.call('HMGET', keys.freeing, 'committing', 'cleaned', 'rev')) as (Buffer | null)[]
-    if (committing !== null) {
-      // An import was being committed: its remaining chunks are permanent, so they go too.
-      const [importId, count] = committing.toString().split(':')
-      for (let n = 0; n < Number(count); n++) await this.connection.call('UNLINK', keys.stage(importId, n))
+    const [cleaned, revision] = (await this.connection.call('HMGET', keys.freeing, 'cleaned', 'rev')) as (Buffer | null)[]
+    // Imports being committed: their remaining chunks are permanent, so they go too.
+    for (const {importId, count} of pendingImports((await this.connection.call('HGETALL', keys.freeing)) as Buffer[])) {
+      for (let n = 0; n < count; n++) await this.connection.call('UNLINK', keys.stage(importId, n))
     }
     // Every past entry and delete is listed by a revision after `cleaned` (scripts.ts).
     const last = Number(revision?.toString() ?? 0)

@@ -3,6 +3,8 @@ import {describeKey, describeTime, Findings, keyProblem, type StoreCheck} from '
 import {KvError} from '../../errors.js'
 import {MAX_HEAD_BYTES, recordDamage, recordExpiry} from '../record.js'
 import type {Connection} from './connection.js'
+import {FORMAT} from './backend.js'
+import {pendingImports} from './import.js'
 import {lexBounds, type NamespaceKeys} from './layout.js'
 
 /**
@@ -71,14 +73,28 @@ return out
 
 export async function checkRedisNamespace(connection: Connection, keys: NamespaceKeys, now: number): Promise<StoreCheck> {
   const findings = new Findings()
-  const meta = (await connection.call('HMGET', keys.meta, 'format', 'committing')) as (Buffer | null)[]
-  if (meta[0] !== null && meta[0].toString() !== '2') findings.note(`stored in format ${meta[0].toString()}, which this kv does not know`)
-  if (meta[1] !== null) findings.note('an import is being committed: the next process to open the namespace finishes it')
+  const fields = (await connection.call('HGETALL', keys.meta)) as Buffer[]
+  const format = fields.find((_, i) => i % 2 === 1 && fields[i - 1].toString() === 'format')?.toString()
+  if (format !== undefined && format !== String(FORMAT)) findings.note(`stored in format ${format}, which this kv does not know`)
+  const pending = pendingImports(fields)
+  for (const {count} of pending) {
+    findings.note(`an import of ${count} chunk${count === 1 ? '' : 's'} was committed and is not fully applied: the next write to the namespace applies the rest (its staged chunks are kept until then)`)
+  }
   const counts = await readingIndex('keys', findings, () => checkKeys(connection, keys, now, findings))
   const indexedExpiries = await readingIndex('exp', findings, () => checkExp(connection, keys, findings))
   const space = await readingIndex('keys', findings, () => checkKeySpace(connection, keys, findings))
-  if ((space?.stagedChunks ?? 0) > 0) {
-    findings.note(`${space!.stagedChunks} staged import chunk${space!.stagedChunks === 1 ? '' : 's'}: an import still staging, or one killed while staging (they expire within an hour)`)
+  const committing = new Set(pending.map(({importId}) => importId))
+  const staging = (space?.staged ?? []).filter((chunk) => !committing.has(chunk.importId))
+  if (staging.length > 0) {
+    // The truth about their TTL: each staged chunk expires on its own unless its commit begins.
+    const ttls = (await Promise.all(staging.map((chunk) => connection.call('PTTL', chunk.key)))) as number[]
+    const lasting = ttls.filter((ttl) => ttl < 0).length
+    const longest = Math.max(0, ...ttls)
+    findings.note(
+      `${staging.length} staged import chunk${staging.length === 1 ? '' : 's'} of an import still staging, or one stopped while staging: ` +
+        (lasting > 0 ? `${lasting} without an expiry (kv never leaves one so: a problem)` : `the last expires in ${Math.ceil(longest / 60_000)} min`),
+    )
+    if (lasting > 0) findings.problem('index', `${lasting} staged import chunk${lasting === 1 ? ' has' : 's have'} no expiry and no commit: nothing will remove ${lasting === 1 ? 'it' : 'them'}`)
   }
   return {
     entries: counts?.entries ?? 0,
@@ -92,7 +108,7 @@ export async function checkRedisNamespace(connection: Connection, keys: Namespac
       indexedKeys: counts?.entries ?? 0,
       indexedExpiries: indexedExpiries ?? 0,
       records: space?.records ?? 0,
-      stagedChunks: space?.stagedChunks ?? 0,
+      stagedChunks: space?.staged.length ?? 0,
     },
   }
 }
@@ -175,23 +191,27 @@ async function checkExp(connection: Connection, keys: NamespaceKeys, findings: F
   return members
 }
 
-async function checkKeySpace(connection: Connection, keys: NamespaceKeys, findings: Findings): Promise<{records: number; stagedChunks: number}> {
+async function checkKeySpace(connection: Connection, keys: NamespaceKeys, findings: Findings): Promise<{records: number; staged: {key: Buffer; importId: string}[]}> {
   const known = new Set([keys.meta.toString('latin1'), keys.keys.toString('latin1'), keys.exp.toString('latin1')])
   const stage = Buffer.from(`${keys.tag}:stage:`)
+  // The history's keys (scripts.ts): a key's past, the entries it replaced, the change log.
+  const history = ['h:', 'v:', 'log:'].map((part) => Buffer.from(`${keys.tag}:${part}`))
   let records = 0
-  let stagedChunks = 0
+  const staged: {key: Buffer; importId: string}[] = []
   let others = 0
   for await (const batch of connection.scan(keys.meta, Buffer.concat([globEscape(Buffer.from(`${keys.tag}:`)), Buffer.from('*')]), CHUNK)) {
     const recordKeys = batch.filter((key) => startsWith(key, keys.rprefix))
     records += recordKeys.length
-    stagedChunks += batch.filter((key) => startsWith(key, stage)).length
-    others += batch.filter((key) => !startsWith(key, keys.rprefix) && !startsWith(key, stage) && !known.has(key.toString('latin1'))).length
+    for (const key of batch) if (startsWith(key, stage)) staged.push({key, importId: key.subarray(stage.length).toString().split(':')[0]})
+    others += batch.filter(
+      (key) => !startsWith(key, keys.rprefix) && !startsWith(key, stage) && !history.some((part) => startsWith(key, part)) && !known.has(key.toString('latin1')),
+    ).length
     if (recordKeys.length === 0) continue
     const orphans = (await connection.script(CHECK_RECORDS, [keys.keys], [keys.rprefix, ...recordKeys])) as Buffer[]
     for (const member of orphans) findings.problem('index', `key ${describeKey(member)} has a record but is not in keys (lists and exports skip it)`)
   }
   if (others > 0) findings.note(`${others} key${others === 1 ? '' : 's'} under the namespace's hash tag that kv does not use`)
-  return {records, stagedChunks}
+  return {records, staged}
 }
 
 function startsWith(key: Buffer, prefix: Buffer): boolean {

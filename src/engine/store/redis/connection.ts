@@ -90,6 +90,16 @@ export class Connection {
     }
   }
 
+  /** A keyless command (INFO) run on the node that holds the slot of `sameSlotAs` (the server itself when not a Cluster). */
+  async onNodeHolding(sameSlotAs: Buffer, command: string, ...args: Argument[]): Promise<unknown> {
+    const [node] = await this.nodesHolding(sameSlotAs)
+    try {
+      return await node.call(command, ...args)
+    } catch (error) {
+      throw this.failure(error)
+    }
+  }
+
   /**
    * Every key matching `pattern` on the node that holds the slot of `sameSlotAs` (the server itself when it is
    * not a Cluster), a batch at a time. SCAN never blocks the server; a key may come twice.

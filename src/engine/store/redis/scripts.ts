@@ -391,7 +391,8 @@ return 1
 
 /**
  * Starts committing a staged import: marks it in the meta hash (so that any process opening the namespace
- * finishes it, should this one die) with the change log header its revisions get, and makes its staged chunks
+ * finishes it, should this one die), `committing:<id>` its chunk count and `header:<id>` the change log header
+ * its revisions get (each import its own fields: several may commit at once), and makes its staged chunks
  * permanent. KEYS: meta. ARGV: import id, chunk count, stage prefix, header. Fails when a chunk has expired
  * (an import staged for longer than the staging TTL).
  */
@@ -403,7 +404,7 @@ for n = 0, count - 1 do
     return redis.error_reply('KVSTAGE staged chunk ' .. n .. ' of ' .. count .. ' is gone (it expired before the import finished staging); nothing was imported')
   end
 end
-redis.call('HSET', KEYS[1], 'committing', ARGV[1] .. ':' .. ARGV[2], 'committing-header', ARGV[4])
+redis.call('HSET', KEYS[1], 'committing:' .. ARGV[1], ARGV[2], 'header:' .. ARGV[1], ARGV[4])
 return 1
 `
 
@@ -412,8 +413,8 @@ return 1
  * one revision, then drops it. A chunk whose list is gone was applied already; one whose predecessor still
  * exists waits for it (returns -1), so chunks apply in order even when two processes finish the same import.
  * KEYS: meta, keys, exp, the chunk, the previous chunk (or the chunk again for the first).
- * ARGV: tp, now, compaction budget, the header to use where the meta hash has none (an import that a kv of
- * storage format 2 began). Returns {deletes that removed a live entry, the revision (0: none)}, or {-1}.
+ * ARGV: tp, now, compaction budget, import id, the header to use where the meta hash has none (an import that
+ * a kv of storage format 2 began). Returns {deletes that removed a live entry, the revision (0: none)}, or {-1}.
  */
 export const COMMIT_CHUNK = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 0 then return gone() end
@@ -422,7 +423,7 @@ if KEYS[5] ~= KEYS[4] and redis.call('EXISTS', KEYS[5]) == 1 then return {-1} en
 local items = redis.call('LRANGE', KEYS[4], 0, -1)
 local now = tonumber(ARGV[2])
 hload(KEYS[1], ARGV[1])
-rbegin(redis.call('HGET', KEYS[1], 'committing-header') or ARGV[4])
+rbegin(redis.call('HGET', KEYS[1], 'header:' .. ARGV[4]) or ARGV[5])
 local deleted = 0
 for i = 1, #items, 3 do
   local member = items[i]
@@ -440,9 +441,13 @@ redis.call('UNLINK', KEYS[4])
 return {deleted, rev}
 `
 
-/** Ends a commit once every chunk is applied. KEYS: meta. ARGV: the `committing` value it set. */
+/**
+ * Ends a commit once every chunk is applied. KEYS: meta. ARGV: import id; for an import a kv of format 2
+ * began, also the value of its `committing` field.
+ */
 export const END_COMMIT = `
-if redis.call('HGET', KEYS[1], 'committing') == ARGV[1] then redis.call('HDEL', KEYS[1], 'committing', 'committing-header') end
+redis.call('HDEL', KEYS[1], 'committing:' .. ARGV[1], 'header:' .. ARGV[1])
+if ARGV[2] and redis.call('HGET', KEYS[1], 'committing') == ARGV[2] then redis.call('HDEL', KEYS[1], 'committing') end
 return 1
 `
 

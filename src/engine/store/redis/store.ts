@@ -18,7 +18,7 @@ import type {
 } from '../store.js'
 import type {Connection} from './connection.js'
 import {RedisHistory} from './history.js'
-import {stagedWriteAll} from './import.js'
+import {rollForward, stagedWriteAll, type PendingImport} from './import.js'
 import {lexBounds, type NamespaceKeys} from './layout.js'
 import {DELETE_RANGE, ENTRIES, RECLAIM, SCAN, WRITE} from './scripts.js'
 
@@ -78,8 +78,19 @@ export class RedisStore implements Store {
   constructor(
     private readonly connection: Connection,
     private readonly keys: NamespaceKeys,
+    /**
+     * Imports whose commit began but that the server would not finish when the namespace was opened: every
+     * write goes on with them first (their changes come before any later one), and fails while it cannot.
+     */
+    private pendingImports: readonly PendingImport[] = [],
   ) {
     this.history = new RedisHistory(connection, keys, () => this.flush())
+  }
+
+  /** Finishes the pending imports, or fails with IMPORT_INCOMPLETE (see import.ts). */
+  private async finishImports(now: number): Promise<void> {
+    await rollForward(this.connection, this.keys, this.pendingImports, now)
+    this.pendingImports = []
   }
 
   // Every other method sends what is pending before its own commands, so that commands reach the server in
@@ -108,7 +119,9 @@ export class RedisStore implements Store {
     return records.map((record) => (record === null ? undefined : decodeRecord(record)))
   }
 
-  write(ops: readonly WriteOp[], {now, reclaim, cause}: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult> {
+  write(ops: readonly WriteOp[], options: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult> {
+    if (this.pendingImports.length > 0) return this.finishImports(options.now).then(() => this.write(ops, options))
+    const {now, reclaim, cause} = options
     const header = this.headerFor(cause, now)
     if (ops.length === 1 && ops[0].type === 'put' && ops[0].if === undefined && !this.firstOfTurn()) {
       const op = ops[0]
@@ -224,6 +237,7 @@ export class RedisStore implements Store {
     {now, reclaim, cause}: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
   ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
     this.flush()
+    if (this.pendingImports.length > 0) await this.finishImports(now)
     const {deletedLive, expiringPuts, revisions} = await stagedWriteAll(this.connection, this.keys, chunks, now, encodeHeader(cause, now))
     const due = reclaim(expiringPuts)
     if (due > 0) await this.reclaimExpired(now, due)
@@ -233,6 +247,7 @@ export class RedisStore implements Store {
   /** One revision per chunk of RANGE_CHUNK keys. */
   async deleteRange({start, end}: KeyRange, {now, cause}: {now: number; cause: ChangeCause}): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
     this.flush()
+    if (this.pendingImports.length > 0) await this.finishImports(now)
     const bounds = lexBounds(start, end)
     let min = bounds[0]
     const max = bounds[1]
