@@ -29,7 +29,10 @@ export class KeyvStore extends EventEmitter {
   namespace: string | undefined
   private readonly kv: LazyNamespace
 
-  /** `name` is the kv namespace; options are openNamespace's (store, dataDir, create, clock). It opens on first use. */
+  /**
+   * `name` is the kv namespace; options are openNamespace's (store, dataDir, create, clock). It is opened on
+   * first use, and created then unless `create: false`.
+   */
   constructor(name = 'default', options: OpenOptions = {}) {
     super()
     this.kv = new LazyNamespace(name, options)

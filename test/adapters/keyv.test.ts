@@ -130,7 +130,7 @@ describe('KeyvStore (./keyv)', () => {
   })
 
   it('opens on first use; a namespace that is missing fails that call and is found once it exists', async () => {
-    const adapter = new KeyvStore('cache', location)
+    const adapter = new KeyvStore('cache', {...location, create: false})
     stores.push(adapter)
     const keyv = new Keyv({store: adapter, throwOnErrors: true})
     await expect(keyv.set('k', 'v')).rejects.toMatchObject({code: 'NAMESPACE_NOT_FOUND'})
