@@ -3,8 +3,9 @@ import {defineConfig} from 'vitest/config'
 /**
  * `npm test` runs three projects in one run:
  * - lmdb: every test, on local LMDB namespaces;
- * - redis: the store contract (test/contract/), the CLI tests that are not about local files, and the
- *   Redis-only tests (test/redis/), on a standalone redis-server the run starts itself;
+ * - redis: the store contract (test/contract/), the CLI tests that are not about local files, the
+ *   ecosystem adapters (test/adapters/) and the Redis-only tests (test/redis/), on a standalone redis-server
+ *   the run starts itself;
  * - cluster: the store contract and the Cluster-only tests on a 3-master Redis Cluster it starts itself.
  * test/store-under-test.ts reads KV_TEST_STORE; test/redis/global-setup.ts starts the servers (it needs
  * redis-server and redis-cli: apt-get install redis-server).
@@ -32,7 +33,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'redis',
-          include: ['test/contract/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/redis/**/*.test.ts', 'test/reliability/history-model.test.ts'],
+          include: [
+            'test/contract/**/*.test.ts',
+            'test/cli/**/*.test.ts',
+            'test/adapters/**/*.test.ts',
+            'test/redis/**/*.test.ts',
+            'test/reliability/history-model.test.ts',
+          ],
           exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**'],
           env: {KV_TEST_STORE: 'redis'},
           globalSetup: ['test/redis/global-setup.ts'],

@@ -55,9 +55,9 @@ export function childEnv(overrides: Record<string, string | undefined> = {}): No
 }
 
 /** Runs a program to its end, feeding it `input` (or an empty stdin) and collecting what it prints. */
-export function collect(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Uint8Array): Promise<KvResult> {
+export function collect(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string | Uint8Array, cwd?: string): Promise<KvResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(command, args, {env, cwd, stdio: ['pipe', 'pipe', 'pipe']})
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))

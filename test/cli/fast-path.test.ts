@@ -29,6 +29,9 @@ function traceOf(result: KvResult): {trace: StartupTrace; stderr: string} {
  * perf_hooks: oclif's marks; fs/promises: Config and plugin loading; tty: the debug package, colour detection;
  * tls and crypto: a Redis client; child_process: node-gyp-build looking for lmdb-js's addon, which the build found).
  */
+/** Files of the packages only the ecosystem adapters (src/adapters/) use. */
+const ADAPTER_PACKAGES = /[\\/]node_modules[\\/](keyv|@keyv|express|express-session|@cloudflare)[\\/]/
+
 function expectLean(trace: StartupTrace, what: string): void {
   expect(trace.path, what).toBe('fast')
   expect(trace.deferred, what).toEqual([])
@@ -89,6 +92,24 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
     }
     const {trace} = traceOf(await kv(['get', 'k'], {env: {...env, KV_DEBUG: '1'}}))
     expect(trace.path).toBe('oclif')
+  })
+
+  it("loads none of the adapters' packages (keyv, express-session, express, Workers types): not in the bundle, not on either path", async () => {
+    const bundle = readFileSync(join(ROOT, 'dist', 'kv.cjs'), 'utf8')
+    // The adapters' classes (the bundle keeps names), their packages' names and a string of each one's code
+    // would be in the bundle had it taken them in.
+    const traces = ['KeyvStore', 'KvSessionStore', 'WorkersBinding', '"keyv"', '"express-session"', '"express"', 'workers-types', 'Invalid storage adapter', 'connect.sid']
+    for (const text of traces) expect(bundle).not.toContain(text)
+    const {kv} = kvSandbox()
+    const env = {KV_STARTUP_TRACE: '1', KV_STORE: 'local'}
+    await kv(['put', 'k', 'v'], {env})
+    for (const debug of [undefined, '1']) {
+      const result = await kv(['get', 'k'], {env: {...env, KV_DEBUG: debug}})
+      const {trace} = traceOf(result)
+      expect(result.code).toBe(0)
+      expect(trace.path).toBe(debug === undefined ? 'fast' : 'oclif')
+      expect(trace.required.filter((file) => ADAPTER_PACKAGES.test(file))).toEqual([])
+    }
   })
 
   it('gives commands a config that agrees with the one oclif loads', async () => {
