@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {KvCommand, helpText} from '../cli/base-command.js'
 import {actorFlag, formatFlag} from '../cli/flags.js'
@@ -17,15 +17,24 @@ export default class Import extends KvCommand<typeof Import> {
       'detected from the first character ("[" json, "{" ndjson) unless --format is given. Every record is checked and written ' +
       'in one transaction: at the first bad record nothing is written and the error names the record and its line. Records ' +
       'whose expiration has passed are skipped and counted. metadata (any JSON of at most 1024 bytes) is stored with ' +
-      'the key; unknown fields are ignored with a warning.',
+      'the key; unknown fields are ignored with a warning.\n\n' +
+      'With --if-absent only records whose key is missing or expired are written (of several records for one key, the ' +
+      'first): how a pipeline seeds defaults without flipping what admins set. The others are left as they are and ' +
+      'counted; it exits 0 either way. --json prints {imported, skipped, existing, revisions}: records written, records ' +
+      'skipped as already expired, records left alone because their key exists.',
   )
   static override enableJsonFlag = true
   static override args = {file: Args.string({description: 'Bulk file to read, or - for stdin.', required: true, ignoreStdin: true})}
-  static override flags = {format: formatFlag, actor: actorFlag}
+  static override flags = {
+    format: formatFlag,
+    'if-absent': Flags.boolean({description: 'Write only the records whose key is missing or expired; leave the others as they are.'}),
+    actor: actorFlag,
+  }
   static override examples = [
     '<%= config.bin %> import flags.json',
     '<%= config.bin %> export -n prod | <%= config.bin %> import - -n staging',
     '<%= config.bin %> import --format ndjson backup.ndjson --json',
+    '<%= config.bin %> import defaults.json -n flags --if-absent',
   ]
 
   async run(): Promise<ImportResult> {
@@ -35,6 +44,7 @@ export default class Import extends KvCommand<typeof Import> {
       try {
         const result = await importBulk(namespace, progress.track(chunks), {
           format: this.flags.format,
+          ifAbsent: this.flags['if-absent'],
           onWarning: message,
           onProgress: (records) => progress.update(records),
         })
@@ -46,7 +56,8 @@ export default class Import extends KvCommand<typeof Import> {
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
       const at = result.revisions === null ? '' : ` ${atRevisions(result.revisions)}`
-      message(`imported ${plural(result.imported, 'key')} into ${name}${at}${skipped}`)
+      const existing = this.flags['if-absent'] ? `; ${plural(result.existing, 'record')} left as ${result.existing === 1 ? 'it was' : 'they were'} (the key exists)` : ''
+      message(`imported ${plural(result.imported, 'key')} into ${name}${at}${skipped}${existing}`)
     }
     return result
   }

@@ -22,6 +22,8 @@ import type {
   ListPage,
   ListPageOptions,
   NamespaceStats,
+  PutAllOptions,
+  PutAllResult,
   PutOptions,
   PutRecord,
   RevertOptions,
@@ -169,21 +171,25 @@ export class Namespace {
 
   /**
    * Puts any number of records, read as they come (an import): all of them, or none when `records` throws
-   * or a record is invalid. Later records win over earlier ones for the same key. Resolves to the revisions
-   * it made (null when there were no records).
+   * or a record is invalid. Later records win over earlier ones for the same key; with `ifAbsent`, only
+   * records whose key is missing or expired are written (so of several for one key, the first), the others
+   * are left as they are and counted in `skipped`. Resolves to the revisions it made (null when it wrote
+   * nothing).
    */
-  async putAll(records: AsyncIterable<readonly PutRecord[]>, options: ActorOptions & {operation?: string} = {}): Promise<Revisions | null> {
+  async putAll(records: AsyncIterable<readonly PutRecord[]>, options: PutAllOptions = {}): Promise<PutAllResult> {
     const now = this.clock()
     const cause = this.causeOf(options.operation ?? 'import', options)
-    const {revisions} = await this.store.writeAll(this.putOps(records, now), {now, reclaim: reclaimFor, cause})
-    return revisions
+    const {revisions, skipped} = await this.store.writeAll(this.putOps(records, now, options.ifAbsent === true), {now, reclaim: reclaimFor, cause})
+    return {revisions, skipped}
   }
 
-  private async *putOps(records: AsyncIterable<readonly PutRecord[]>, now: number): AsyncGenerator<WriteOp[]> {
+  private async *putOps(records: AsyncIterable<readonly PutRecord[]>, now: number, ifAbsent: boolean): AsyncGenerator<WriteOp[]> {
     for await (const chunk of records) {
       yield chunk.map(({key, value, options, source}): WriteOp => {
         try {
-          return {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
+          const op: WriteOp = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
+          if (ifAbsent) op.if = {absent: true}
+          return op
         } catch (error) {
           if (source !== undefined && error instanceof KvError) throw new KvError(error.code, `${source}: ${error.message}`)
           throw error

@@ -115,6 +115,20 @@ export interface ListPage {
   complete: boolean
 }
 
+export interface PutAllOptions extends ActorOptions {
+  /** Write only the records whose key is missing or expired; leave the others as they are. */
+  ifAbsent?: boolean
+  /** What the history records the write as (default "import"). */
+  operation?: string
+}
+
+export interface PutAllResult {
+  /** The revisions it made (LMDB: one; Redis: one per chunk applied), or null when it wrote nothing. */
+  revisions: Revisions | null
+  /** Records not written because their key was there (`ifAbsent`). */
+  skipped: number
+}
+
 /** One record of `putAll`. */
 export interface PutRecord {
   key: string

@@ -11,20 +11,38 @@ describe('kv import', () => {
   it('reads NDJSON from stdin and a JSON array from a file; prints a one-line summary on stderr only', async () => {
     const {kv} = kvSandbox()
     const fromStdin = await kv(['import', '-'], {input: ndjson({key: 'a', value: '1'}, {key: 'b', value: 'Af8=', base64: true})})
-    expect({code: fromStdin.code, stdout: fromStdin.text, stderr: fromStdin.stderr}).toEqual({code: 0, stdout: '', stderr: 'kv: imported 2 keys into default\n'})
+    expect({code: fromStdin.code, stdout: fromStdin.text, stderr: fromStdin.stderr}).toEqual({code: 0, stdout: '', stderr: 'kv: imported 2 keys into default at revision 1\n'})
     const file = join(tempDir(), 'flags.json')
     writeFileSync(file, JSON.stringify([{key: 'c', value: '3', expiration: 1000}, {key: 'd', value: '4', expiration_ttl: 3600}], null, 2))
     const fromFile = await kv(['import', file])
-    expect({code: fromFile.code, stderr: fromFile.stderr}).toEqual({code: 0, stderr: 'kv: imported 1 key into default (1 skipped: already expired)\n'})
+    expect({code: fromFile.code, stderr: fromFile.stderr}).toEqual({code: 0, stderr: 'kv: imported 1 key into default at revision 2 (1 skipped: already expired)\n'})
     expectOutput(await kv(['list']), 'a\nb\nd\n')
     expectOutput(await kv(['get', 'b']), new Uint8Array([0x01, 0xff]))
   })
 
-  it('--json prints {imported, skipped} on stdout and nothing else', async () => {
+  it('--json prints {imported, skipped, existing, revisions} on stdout and nothing else', async () => {
     const {kv} = kvSandbox()
     const result = await kv(['import', '-', '--json'], {input: ndjson({key: 'a', value: '1'}, {key: 'old', value: '2', expiration: 1})})
     expect({code: result.code, stderr: result.stderr}).toEqual({code: 0, stderr: ''})
-    expect(JSON.parse(result.text)).toEqual({imported: 1, skipped: 1})
+    expect(JSON.parse(result.text)).toEqual({imported: 1, skipped: 1, existing: 0, revisions: {first: 1, last: 1}})
+  })
+
+  it('--if-absent writes only the records whose key is missing or expired, says how many it left, exits 0', async () => {
+    const {kv} = kvSandbox()
+    expect((await kv(['put', 'set-by-admin', 'on'])).code).toBe(0)
+    expect((await kv(['put', 'expired', 'old', '--expires-in', '1'])).code).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const input = ndjson({key: 'set-by-admin', value: 'default'}, {key: 'new', value: 'default'}, {key: 'expired', value: 'default'})
+    const seeded = await kv(['import', '-', '--if-absent'], {input})
+    expect({code: seeded.code, stdout: seeded.text}).toEqual({code: 0, stdout: ''})
+    expect(seeded.stderr).toMatch(/^kv: imported 2 keys into default at revisions? 3(-\d+)?; 1 record left as it was \(the key exists\)\n$/)
+    expectOutput(await kv(['get', 'set-by-admin']), 'on')
+    expectOutput(await kv(['get', 'new']), 'default')
+    expectOutput(await kv(['get', 'expired']), 'default')
+    // Run again: everything is there now.
+    const again = await kv(['import', '-', '--if-absent', '--json'], {input})
+    expect({code: again.code, stderr: again.stderr}).toEqual({code: 0, stderr: ''})
+    expect(JSON.parse(again.text)).toEqual({imported: 0, skipped: 0, existing: 3, revisions: null})
   })
 
   it('--format forces the format', async () => {
@@ -42,7 +60,7 @@ describe('kv import', () => {
     expect(result.code).toBe(0)
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
       'kv: record 0 (line 1): ignoring unknown field "x" (and any others like it)',
-      'kv: imported 2 keys into default',
+      'kv: imported 2 keys into default at revision 1',
     ])
     expect(JSON.parse((await kv(['list', '--json'])).text).keys.map((key: {metadata: unknown}) => key.metadata)).toEqual([{}, {by: 'ci'}])
   })

@@ -47,7 +47,7 @@ describe('kv import on a terminal', () => {
     writeFileSync(file, records(0, 10))
     const {code, screen} = await onTerminal(`import "${file}"`, childEnv(env))
     expect(code).toBe(0)
-    expect(screen.trim()).toBe('kv: imported 10 keys into default')
+    expect(screen.trim()).toBe('kv: imported 10 keys into default at revision 1')
     expect((await kv(['list'])).text.split('\n').filter(Boolean)).toHaveLength(10)
   })
 

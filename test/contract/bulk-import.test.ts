@@ -44,7 +44,7 @@ describe('importBulk', () => {
         {key: 'nulls', value: 'n', expiration: null, expiration_ttl: null},
       ),
     )
-    expect(result).toEqual({imported: 7, skipped: 0})
+    expect(result).toMatchObject({imported: 7, skipped: 0, existing: 0})
     expect(await ns.get('text')).toBe('héllo')
     expectBytes(await ns.get('bytes', 'bytes'), new Uint8Array([0, 1, 0xff]))
     expectBytes(await ns.get('unpadded', 'bytes'), new Uint8Array([0, 1]))
@@ -58,7 +58,7 @@ describe('importBulk', () => {
     const {ns} = await freshNamespace()
     const past = T0 / 1000 - 1
     const result = await run(ns, ndjson({key: 'gone', value: '1', expiration: past}, {key: 'now', value: '1', expiration: T0 / 1000}, {key: 'kept', value: '2', expiration: past, expiration_ttl: 60}, {key: 'plain', value: '3'}))
-    expect(result).toEqual({imported: 2, skipped: 2})
+    expect(result).toMatchObject({imported: 2, skipped: 2, existing: 0})
     expect(await ns.list()).toEqual(['kept', 'plain'])
   })
 
@@ -168,7 +168,7 @@ describe('importBulk', () => {
   it('a large import lands whole: 12,000 records with expirations and metadata, later records winning', async () => {
     const {ns} = await freshNamespace()
     const records = Array.from({length: 12_000}, (_, i) => ({key: `k${String(i % 10_000).padStart(5, '0')}`, value: `v${i}`, metadata: i % 7 === 0 ? {i} : undefined, expiration_ttl: i % 3 === 0 ? 100 : undefined}))
-    expect(await run(ns, ndjson(...records))).toEqual({imported: 12_000, skipped: 0})
+    expect(await run(ns, ndjson(...records))).toMatchObject({imported: 12_000, skipped: 0})
     expect(await ns.stats()).toMatchObject({keys: 10_000})
     expect(await ns.getWithMetadata('k00007')).toEqual({value: 'v10007', metadata: null})
     expect(await ns.getWithMetadata('k00003')).toEqual({value: 'v10003', metadata: {i: 10_003}})
@@ -219,7 +219,7 @@ describe('exportBulk', () => {
     await ns.put('all/bytes 🎉', odd[3], {expiresIn: 12.345})
     await ns.put('ünïcode key', 'välue\n"quoted"\u2028', {expiration: T0 / 1000 + 99.999})
     const text = await exported(ns)
-    expect(await run(other.ns, text)).toEqual({imported: 5, skipped: 0})
+    expect(await run(other.ns, text)).toMatchObject({imported: 5, skipped: 0})
     const entries = async (n: Namespace) => (await all(n.entries())).map(({name, value, expiresAt}) => [name, Buffer.from(value).toString('hex'), expiresAt])
     expect(await entries(other.ns)).toEqual(await entries(ns))
   })
@@ -327,5 +327,64 @@ describe('big writes (more than one plain write: the store\'s all-or-nothing bul
       }),
       {numRuns: 25},
     )
+  })
+})
+
+describe('putAll with ifAbsent (kv import --if-absent)', () => {
+  it('writes only records whose key is missing or expired, leaves the others as they are, and counts them', async () => {
+    const {ns, clock} = await freshNamespace()
+    await ns.put('admin', 'on', {metadata: {owner: 'ana'}, expiresIn: 3600})
+    await ns.put('stale', 'old', {expiresIn: 1})
+    clock.advance(2000)
+    const before = (await ns.getEntry('admin'))!
+    const result = await ns.putAll(
+      (async function* () {
+        yield [
+          {key: 'admin', value: 'default'},
+          {key: 'stale', value: 'default'},
+          {key: 'fresh', value: 'first'},
+          {key: 'fresh', value: 'second'},
+        ]
+      })(),
+      {ifAbsent: true},
+    )
+    // Of two records for one missing key, the first is written: the second finds it there.
+    expect(result.skipped).toBe(2)
+    expect(await ns.get(['admin', 'stale', 'fresh'])).toEqual(new Map([['admin', 'on'], ['stale', 'default'], ['fresh', 'first']]))
+    expect(await ns.getEntry('admin')).toEqual(before)
+    // One revision (one chunk on Redis too), with only what it wrote in the log.
+    expect(result.revisions).toEqual({first: 3, last: 3})
+    expect((await ns.history({limit: 10})).changes.filter((change) => change.revision === 3).map((change) => change.key).sort()).toEqual(['fresh', 'stale'])
+  })
+
+  it('is all or nothing: a bad record among them writes none', async () => {
+    const {ns} = await freshNamespace()
+    const error = await expectKvError(
+      ns.putAll(
+        (async function* () {
+          yield [
+            {key: 'a', value: '1'},
+            {key: '', value: 'bad'},
+          ]
+        })(),
+        {ifAbsent: true},
+      ),
+      'KEY_INVALID',
+    )
+    expect(error.message).toMatch(/key is empty/)
+    expect(await ns.list()).toEqual([])
+  })
+
+  it('writes nothing and makes no revision when every key is there', async () => {
+    const {ns} = await freshNamespace()
+    await ns.put('a', '1')
+    const result = await ns.putAll(
+      (async function* () {
+        yield [{key: 'a', value: '2'}]
+      })(),
+      {ifAbsent: true},
+    )
+    expect(result).toEqual({revisions: null, skipped: 1})
+    expect((await ns.historyState()).revision).toBe(1)
   })
 })

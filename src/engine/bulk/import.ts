@@ -9,6 +9,8 @@ export interface ImportOptions {
   now?: number
   /** Told once about each kind of field that is ignored (unknown fields). */
   onWarning?: (message: string) => void
+  /** Write only the records whose key is missing or expired (CI seeding defaults without flipping what admins set). */
+  ifAbsent?: boolean
   /** Called after each chunk of input with the records read so far. */
   onProgress?: (records: number) => void | Promise<void>
 }
@@ -18,6 +20,8 @@ export interface ImportResult {
   imported: number
   /** Records skipped because their absolute `expiration` had already passed. */
   skipped: number
+  /** Records not written because their key already existed (`ifAbsent`). */
+  existing: number
   /** The revisions the import made (one on LMDB, one per chunk on Redis), or null when it wrote nothing. */
   revisions: Revisions | null
 }
@@ -29,7 +33,7 @@ export interface ImportResult {
  */
 export async function importBulk(namespace: Namespace, source: AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<ImportResult> {
   const checker = new RecordChecker(options.now ?? Date.now(), options.onWarning ?? (() => {}))
-  const result: ImportResult = {imported: 0, skipped: 0, revisions: null}
+  const result: ImportResult = {imported: 0, skipped: 0, existing: 0, revisions: null}
   async function* puts(): AsyncGenerator<PutRecord[]> {
     for await (const records of parseBulk(source, options.format)) {
       const chunk: PutRecord[] = []
@@ -44,6 +48,8 @@ export async function importBulk(namespace: Namespace, source: AsyncIterable<Uin
       await options.onProgress?.(result.imported + result.skipped)
     }
   }
-  result.revisions = await namespace.putAll(puts())
+  const {revisions, skipped} = await namespace.putAll(puts(), {ifAbsent: options.ifAbsent})
+  // Records left alone because their key exists are not imported.
+  Object.assign(result, {revisions, existing: skipped, imported: result.imported - skipped})
   return result
 }

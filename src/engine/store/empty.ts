@@ -8,6 +8,7 @@ import type {
   StoredEntry,
   StoredKey,
   StoreStats,
+  WriteAllResult,
   WriteOp,
   WriteResult,
 } from './store.js'
@@ -40,9 +41,9 @@ export class EmptyStore implements Store {
     return failed === -1 ? {applied: true, wasLive: ops.map(() => false), revision: null} : {applied: false, failed}
   }
 
-  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+  async writeAll(chunks: AsyncIterable<readonly WriteOp[]>): Promise<WriteAllResult> {
     for await (const ops of chunks) if (ops.some((op) => op.type === 'put')) cannotStore()
-    return {deletedLive: 0, revisions: null}
+    return {deletedLive: 0, skipped: 0, revisions: null}
   }
 
   async deleteRange(_range: KeyRange): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {

@@ -218,15 +218,17 @@ export interface Store {
    */
   write(ops: readonly WriteOp[], options: {now: number; reclaim: number; cause: ChangeCause}): Promise<WriteResult>
   /**
-   * Applies any number of unconditional ops, read from `chunks` as they come (an import of millions of
-   * records): all of them, or none when `chunks` throws or the process dies before the end. Later ops win
-   * over earlier ones for the same key. Then reclaims like `write`. Returns how many deletes removed a live
-   * entry (live at `now`), and the revisions it made (LMDB: one; a remote store: one per chunk it applies).
+   * Applies any number of ops, read from `chunks` as they come (an import of millions of records): all of
+   * them, or none when `chunks` throws or the process dies before the end. Later ops win over earlier ones for
+   * the same key. The only precondition it takes is `absent` on a put, which skips that put (not the write)
+   * when its key is live as the op applies (so of several such puts of one key, the first wins). Then reclaims
+   * like `write`. Returns how many deletes removed a live entry (live at `now`), how many puts were skipped,
+   * and the revisions it made (LMDB: one; a remote store: one per chunk it applies).
    */
   writeAll(
     chunks: AsyncIterable<readonly WriteOp[]>,
     options: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
-  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}>
+  ): Promise<WriteAllResult>
   /**
    * Deletes every live key within the range; returns how many, and the revisions that did it. LMDB deletes
    * them in one transaction; a remote store in chunks that are each atomic (the README states this difference).
@@ -248,6 +250,13 @@ export interface Store {
   reclaimExpired(now: number, max: number): Promise<number>
   readonly history: HistoryStore
   close(): Promise<void>
+}
+
+export interface WriteAllResult {
+  deletedLive: number
+  /** Puts with an `absent` precondition whose key was live. */
+  skipped: number
+  revisions: RevisionSpan | null
 }
 
 /** What a namespace is created with. */

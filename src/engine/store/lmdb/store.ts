@@ -13,6 +13,7 @@ import type {
   StoredEntry,
   StoredKey,
   StoreStats,
+  WriteAllResult,
   WriteOp,
   WriteResult,
 } from '../store.js'
@@ -107,7 +108,7 @@ export class LmdbStore implements Store {
   writeAll(
     chunks: AsyncIterable<readonly WriteOp[]>,
     {now, reclaim, cause}: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
-  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+  ): Promise<WriteAllResult> {
     return this.writer.writeAll(chunks, now, reclaim, cause)
   }
 

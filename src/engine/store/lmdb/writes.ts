@@ -1,7 +1,7 @@
 import {successor} from '../../key-range.js'
 import {recordExpiry, recordVersion, sameVersion} from '../record.js'
 import {compactionBudget} from '../retention.js'
-import type {ChangeCause, KeyRange, ReclaimFor, Retention, RevisionSpan, WriteOp, WriteResult} from '../store.js'
+import type {ChangeCause, KeyRange, ReclaimFor, Retention, RevisionSpan, WriteAllResult, WriteOp, WriteResult} from '../store.js'
 import type {Environment} from './environment.js'
 import {causedBy, storageCall, storageFailure} from './errors.js'
 import {StaleWriteBase, type WriteBaseGuard} from './files.js'
@@ -111,12 +111,13 @@ export class LmdbWriter {
     now: number,
     reclaim: ReclaimFor,
     cause: ChangeCause,
-  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+  ): Promise<WriteAllResult> {
     return this.gate.exclusive(() =>
       this.inTransactionSync(async (history) => {
         let deletedLive = 0
         let expiringPuts = 0
         let changes = 0
+        let skipped = 0
         let last: Uint8Array | null | undefined
         history.begin(cause, now)
         for await (const ops of chunks) {
@@ -125,6 +126,10 @@ export class LmdbWriter {
             changes++
             if (op.type === 'delete') {
               if (history.remove(op.key, now)) deletedLive++
+              continue
+            }
+            if (op.if !== undefined && this.isLive(op.key, now)) {
+              skipped++
               continue
             }
             if (op.entry.expiresAt !== null) expiringPuts++
@@ -137,7 +142,7 @@ export class LmdbWriter {
         }
         const revision = history.end()
         history.upkeep(now, reclaim(expiringPuts), compactionBudget(changes))
-        return {deletedLive, revisions: revision === null ? null : {first: revision, last: revision}}
+        return {deletedLive, skipped, revisions: revision === null ? null : {first: revision, last: revision}}
       }),
     )
   }

@@ -21,6 +21,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024
  * behind for longer. An import that stages for longer fails at its commit, importing nothing.
  */
 export const STAGE_TTL_MS = 60 * 60 * 1000
+/** Marks a staged put that only writes a missing or expired key: its expiry field starts with it. */
+const IF_ABSENT = 'a'
 /** Who an import begun by kv of storage format 2 (which recorded nobody) is recorded as, when it is finished. */
 const UNKNOWN_IMPORTER = {actor: 'unknown', operation: 'import'}
 
@@ -44,7 +46,7 @@ export async function stagedWriteAll(
   chunks: AsyncIterable<readonly WriteOp[]>,
   now: number,
   header: Buffer,
-): Promise<{deletedLive: number; expiringPuts: number; revisions: RevisionSpan | null}> {
+): Promise<{deletedLive: number; skipped: number; expiringPuts: number; revisions: RevisionSpan | null}> {
   let expiringPuts = 0
   let opCount = 0
   const importId = randomId()
@@ -71,7 +73,9 @@ export async function stagedWriteAll(
         const record = op.type === 'put' ? encodeRecord(op.entry, 0) : Buffer.alloc(0)
         const expiry = op.type === 'put' && op.entry.expiresAt !== null ? String(op.entry.expiresAt) : ''
         if (expiry !== '') expiringPuts++
-        items.push(Buffer.from(op.key), Buffer.from(record.buffer, record.byteOffset, record.byteLength), expiry)
+        // A put that only writes a missing key says so before its expiry (COMMIT_CHUNK reads it).
+        const condition = op.type === 'put' && op.if !== undefined ? IF_ABSENT : ''
+        items.push(Buffer.from(op.key), Buffer.from(record.buffer, record.byteOffset, record.byteLength), condition + expiry)
         bytes += op.key.length + record.length
         if (items.length >= CHUNK_OPS * 3 || bytes >= CHUNK_BYTES) await flush()
       }
@@ -83,7 +87,7 @@ export async function stagedWriteAll(
     await discard(connection, keys, importId, count)
     throw error
   }
-  if (count === 0) return {deletedLive: 0, expiringPuts, revisions: null}
+  if (count === 0) return {deletedLive: 0, skipped: 0, expiringPuts, revisions: null}
   try {
     await checkRoom(connection, keys, opCount)
     await connection.script(BEGIN_COMMIT, [keys.meta], [importId, count, keys.stagePrefix(importId), header])
@@ -148,20 +152,22 @@ async function applyChunks(
   keys: NamespaceKeys,
   {importId, count, legacy}: PendingImport,
   now: number,
-): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+): Promise<{deletedLive: number; skipped: number; revisions: RevisionSpan | null}> {
   let deletedLive = 0
+  let skipped = 0
   let revisions: RevisionSpan | null = null
   for (let n = 0; n < count; n++) {
     for (;;) {
       const chunk = keys.stage(importId, n)
       const previous = n === 0 ? chunk : keys.stage(importId, n - 1)
-      const [deleted, revision] = (await connection.script(
+      const [deleted, revision, skippedInChunk] = (await connection.script(
         COMMIT_CHUNK,
         [keys.meta, keys.keys, keys.exp, chunk, previous],
         [keys.tp, String(now), String(compactionBudget(CHUNK_OPS)), importId, encodeHeader(UNKNOWN_IMPORTER, now)],
-      )) as [number, number?]
+      )) as [number, number?, number?]
       if (deleted >= 0) {
         deletedLive += deleted
+        skipped += skippedInChunk ?? 0
         if (revision !== undefined && revision > 0) revisions = {first: (revisions as RevisionSpan | null)?.first ?? revision, last: revision}
         break
       }
@@ -170,7 +176,7 @@ async function applyChunks(
     }
   }
   await connection.script(END_COMMIT, [keys.meta], legacy === undefined ? [importId] : [importId, legacy])
-  return {deletedLive, revisions}
+  return {deletedLive, skipped, revisions}
 }
 
 /**

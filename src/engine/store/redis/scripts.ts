@@ -409,12 +409,14 @@ return 1
 `
 
 /**
- * Applies one staged chunk (a list of key, record, expiry triples; an empty record is a delete), in order, as
- * one revision, then drops it. A chunk whose list is gone was applied already; one whose predecessor still
+ * Applies one staged chunk (a list of key, record, expiry triples; an empty record is a delete; an expiry
+ * that starts with "a" is a put only of a missing or expired key, skipped otherwise), in order, as one
+ * revision, then drops it. A chunk whose list is gone was applied already; one whose predecessor still
  * exists waits for it (returns -1), so chunks apply in order even when two processes finish the same import.
  * KEYS: meta, keys, exp, the chunk, the previous chunk (or the chunk again for the first).
  * ARGV: tp, now, compaction budget, import id, the header to use where the meta hash has none (an import that
- * a kv of storage format 2 began). Returns {deletes that removed a live entry, the revision (0: none)}, or {-1}.
+ * a kv of storage format 2 began). Returns {deletes that removed a live entry, the revision (0: none), puts
+ * skipped}, or {-1}.
  */
 export const COMMIT_CHUNK = `${COMMON}
 if redis.call('EXISTS', KEYS[1]) == 0 then return gone() end
@@ -425,20 +427,25 @@ local now = tonumber(ARGV[2])
 hload(KEYS[1], ARGV[1])
 rbegin(redis.call('HGET', KEYS[1], 'header:' .. ARGV[4]) or ARGV[5])
 local deleted = 0
+local skipped = 0
 for i = 1, #items, 3 do
   local member = items[i]
   local rkey = H.tp .. 'r:' .. member
+  local expires = items[i + 2]
   if items[i + 1] == '' then
     if hdel(KEYS[2], KEYS[3], rkey, member, now) then deleted = deleted + 1 end
+  elseif string.sub(expires, 1, 1) == 'a' and islive(KEYS[2], KEYS[3], rkey, member, now) then
+    skipped = skipped + 1
   else
-    hput(KEYS[2], KEYS[3], rkey, member, items[i + 1], items[i + 2])
+    if string.sub(expires, 1, 1) == 'a' then expires = string.sub(expires, 2) end
+    hput(KEYS[2], KEYS[3], rkey, member, items[i + 1], expires)
   end
 end
 local rev = rend()
 compact(now, tonumber(ARGV[3]))
 hsave(KEYS[1])
 redis.call('UNLINK', KEYS[4])
-return {deleted, rev}
+return {deleted, rev, skipped}
 `
 
 /**

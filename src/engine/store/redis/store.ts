@@ -13,6 +13,7 @@ import type {
   StoredEntry,
   StoredKey,
   StoreStats,
+  WriteAllResult,
   WriteOp,
   WriteResult,
 } from '../store.js'
@@ -235,13 +236,13 @@ export class RedisStore implements Store {
   async writeAll(
     chunks: AsyncIterable<readonly WriteOp[]>,
     {now, reclaim, cause}: {now: number; reclaim: ReclaimFor; cause: ChangeCause},
-  ): Promise<{deletedLive: number; revisions: RevisionSpan | null}> {
+  ): Promise<WriteAllResult> {
     this.flush()
     if (this.pendingImports.length > 0) await this.finishImports(now)
-    const {deletedLive, expiringPuts, revisions} = await stagedWriteAll(this.connection, this.keys, chunks, now, encodeHeader(cause, now))
+    const {deletedLive, skipped, expiringPuts, revisions} = await stagedWriteAll(this.connection, this.keys, chunks, now, encodeHeader(cause, now))
     const due = reclaim(expiringPuts)
     if (due > 0) await this.reclaimExpired(now, due)
-    return {deletedLive, revisions}
+    return {deletedLive, skipped, revisions}
   }
 
   /** One revision per chunk of RANGE_CHUNK keys. */
