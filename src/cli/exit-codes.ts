@@ -25,6 +25,8 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   NAMESPACE_EXISTS: EXIT.conflict,
   CONFLICT: EXIT.conflict,
   STORAGE_FAILURE: EXIT.storage,
+  // A command using a namespace it closed is a bug.
+  NAMESPACE_CLOSED: EXIT.internal,
 }
 
 export function exitCodeFor(code: KvErrorCode): number {

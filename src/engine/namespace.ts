@@ -2,6 +2,7 @@ import {KvError} from './errors.js'
 import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
 import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
 import {checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {closedStore} from './store/closed.js'
 import type {NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
 import type {
   Batch,
@@ -48,7 +49,8 @@ const utf8Encoder = new TextEncoder()
 export class Namespace {
   constructor(
     readonly name: string,
-    private readonly store: Store,
+    // Not readonly: close() swaps in a store whose every call fails with NAMESPACE_CLOSED.
+    private store: Store,
     private readonly clock: Clock = Date.now,
   ) {}
 
@@ -337,7 +339,9 @@ export class Namespace {
   }
 
   async close(): Promise<void> {
-    await this.store.close()
+    const store = this.store
+    this.store = closedStore(this.name)
+    await store.close()
   }
 
   private isLive(expiresAt: number | null, now?: number): boolean {
