@@ -1,7 +1,7 @@
 import {KvError} from './errors.js'
 import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
 import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
-import {checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {checkInteger, checkListLimit, checkTtl, DEFAULT_LIST_LIMIT, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
 import {closedStore} from './store/closed.js'
 import type {NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
 import type {
@@ -293,10 +293,26 @@ export class Namespace {
     return {keys: entries - expired, expiring: withExpiry - expired, expired, bytesOnDisk}
   }
 
-  /** Live key names in UTF-8 byte order, as the spec's `list` returns them. */
+  /**
+   * Live key names in UTF-8 byte order, as the spec's `list` returns them: at most `limit` (default 1,000)
+   * of them; `keys` yields every one.
+   */
   async list(options?: ListOptions): Promise<string[]> {
     const page = await this.listPage(options)
     return page.keys.map((key) => key.name)
+  }
+
+  /**
+   * Every live key name (optionally under a prefix) in UTF-8 byte order, a page at a time: each page is read
+   * from one consistent view, and the loop may write meanwhile (delete each key, say).
+   */
+  async *keys(options: {prefix?: string} = {}): AsyncGenerator<string, void, undefined> {
+    let cursor: string | null = null
+    do {
+      const page: ListPage = await this.listPage({prefix: options.prefix, limit: DEFAULT_LIST_LIMIT, cursor})
+      for (const key of page.keys) yield key.name
+      cursor = page.cursor
+    } while (cursor !== null)
   }
 
   /** One page of live keys with their expiry times and metadata, and a cursor to walk any number of keys. */

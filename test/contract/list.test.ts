@@ -146,6 +146,46 @@ describe('list', () => {
   })
 })
 
+describe('keys', () => {
+  it('yields every live key under the prefix, past the 1,000 a list returns, in byte order', async () => {
+    const {ns, clock} = await freshNamespace()
+    const sessions = numberedKeys(2_500, 'session:')
+    await ns.batch((batch) => {
+      for (const key of sessions) batch.put(key, 'v')
+      batch.put('session:expiring', 'v', {expiresIn: 1})
+      batch.put('user:1', 'v')
+    })
+    clock.advance(1_000)
+    expect(await ns.list({prefix: 'session:'})).toHaveLength(1_000)
+    const seen: string[] = []
+    for await (const key of ns.keys({prefix: 'session:'})) seen.push(key)
+    expect(seen).toEqual(sessions)
+  })
+
+  it('the README\'s cleanup loop deletes every matching key as it goes', async () => {
+    const {ns} = await freshNamespace()
+    const sessions = numberedKeys(2_100, 'session:')
+    await ns.batch((batch) => {
+      for (const key of [...sessions, 'user:1']) batch.put(key, 'v')
+    })
+    for await (const key of ns.keys({prefix: 'session:'})) await ns.delete(key)
+    expect(await ns.list()).toEqual(['user:1'])
+  })
+
+  it('of an empty namespace or an impossible prefix yields nothing; a bad prefix fails with KEY_INVALID', async () => {
+    const {ns} = await freshNamespace()
+    const all = async (prefix?: string) => {
+      const keys: string[] = []
+      for await (const key of ns.keys({prefix})) keys.push(key)
+      return keys
+    }
+    expect(await all()).toEqual([])
+    await ns.put('a', 'v')
+    expect(await all('x'.repeat(600))).toEqual([])
+    await expectKvError(all(42 as unknown as string), 'KEY_INVALID')
+  })
+})
+
 describe('listPage', () => {
   it('reports each key with its expiry time', async () => {
     const {ns, clock} = await freshNamespace()

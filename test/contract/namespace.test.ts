@@ -252,6 +252,9 @@ describe('a closed namespace', () => {
       ['deletePrefix', () => ns.deletePrefix('k')],
       ['list', () => ns.list()],
       ['listPage', () => ns.listPage()],
+      ['keys', async () => {
+        for await (const key of ns.keys()) return key
+      }],
       ['entries', async () => {
         for await (const entry of ns.entries()) return entry
       }],
