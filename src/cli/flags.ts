@@ -41,7 +41,7 @@ export const limitFlag = Flags.custom<number>({
 })()
 
 export const cursorFlag = Flags.string({
-  description: 'Continue a list where the previous page stopped (the cursor from `kv list --json`).',
+  description: 'Continue a list where the previous page stopped: the cursor `kv list --json` printed (null once the list is complete).',
 })
 
 export const fileFlag = Flags.string({
