@@ -1,8 +1,9 @@
 import {KvError, type KvErrorCode} from '../engine/errors.js'
 import {EXIT, exitCodeFor} from './exit-codes.js'
+import {PromptCancelled} from './prompts.js'
 
 export interface Failure {
-  code: KvErrorCode | 'INTERNAL'
+  code: KvErrorCode | 'CANCELLED' | 'INTERNAL'
   exitCode: number
   /** One line, for stderr. */
   message: string
@@ -11,6 +12,7 @@ export interface Failure {
 /** What the user is told, and the exit code, for anything a command throws. */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof KvError) return {code: error.code, exitCode: exitCodeFor(error.code), message: oneLine(error.message)}
+  if (error instanceof PromptCancelled) return {code: 'CANCELLED', exitCode: EXIT.cancelled, message: error.message}
   const oclifExit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
   // oclif's own errors (unknown command or flag, missing argument, …) are usage errors.
   if (oclifExit !== undefined && error instanceof Error) {

@@ -12,10 +12,11 @@ export function canPrompt(): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true
 }
 
-/** The user pressed Ctrl-C or Escape at a prompt: nothing was changed. */
+/** The user pressed Ctrl-C or Escape at a prompt: nothing was changed. Exit 130, wherever it is caught. */
 export class PromptCancelled extends Error {
-  constructor() {
-    super('cancelled')
+  /** `detail` says what became of the work so far ("nothing written; your text is kept in …"). */
+  constructor(detail?: string) {
+    super(detail === undefined ? 'cancelled' : `cancelled; ${detail}`)
     this.name = 'PromptCancelled'
   }
 }
