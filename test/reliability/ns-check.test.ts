@@ -281,7 +281,7 @@ describe('kv ns check without a name', () => {
     expect(await kv(['ns', 'check'], dataDir)).toMatchObject({code: 0, text: '', stderr: ''})
     expect(await kv(['ns', 'check', '--json'], dataDir)).toMatchObject({code: 0, text: '[]\n'})
     const missing = await kv(['ns', 'check', 'nope'], dataDir)
-    expect({code: missing.code, stderr: missing.stderr}).toEqual({code: 1, stderr: 'kv: namespace "nope" does not exist (create it with: kv ns create nope)\n'})
+    expect({code: missing.code, stderr: missing.stderr}).toEqual({code: 1, stderr: `kv: namespace "nope" does not exist in local (${dataDir}) (create it with: kv ns create nope)\n`})
   })
 })
 

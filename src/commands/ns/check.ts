@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {damagedSummary, reportCheck, SHOWN_PROBLEMS, writeCheckTable} from '../../cli/check-report.js'
 import {EXIT} from '../../cli/exit-codes.js'
-import {storeLocation} from '../../cli/namespace.js'
+import {findingNamespace, storeLocation} from '../../cli/namespace.js'
 import {message, stdoutIsTerminal} from '../../cli/output.js'
 import {checkEveryNamespace, checkNamespace, type NamespaceCheck} from '../../engine/check.js'
 
@@ -31,7 +31,7 @@ export default class NsCheck extends KvCommand<typeof NsCheck> {
     const json = this.jsonEnabled()
     const named = this.args.name
     const checks: NamespaceCheck[] = []
-    for await (const checked of named === undefined ? checkEveryNamespace(location) : [await checkNamespace(named, location)]) {
+    for await (const checked of named === undefined ? checkEveryNamespace(location) : [await findingNamespace({name: named, saved: false}, location, () => checkNamespace(named, location))]) {
       checks.push(checked)
       if (!json) reportCheck(checked)
     }
