@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {MAX_METADATA_BYTES, parseListLimit, parseMetadata, parseTtl} from '../engine/limits.js'
+import type {FlagSpelling} from './argv-habits.js'
 
 /** Every flag that more than one command takes is defined once, here. */
 
@@ -23,6 +24,15 @@ export const storeFlag = Flags.string({
   helpValue: '<url>',
   helpGroup: 'GLOBAL',
 })
+
+/** The flags every command takes (the base command's). */
+export const GLOBAL_FLAGS = {namespace: namespaceFlag, store: storeFlag, 'data-dir': dataDirFlag}
+
+/** How the global flags, and oclif's --json, are spelled: what may come before the command (argv-habits.ts). */
+export const GLOBAL_FLAG_SPELLINGS: FlagSpelling[] = [
+  ...Object.entries(GLOBAL_FLAGS).map(([name, flag]) => ({name, char: flag.char, takesValue: flag.type === 'option'})),
+  {name: 'json', takesValue: false},
+]
 
 export const expiresInFlag = Flags.custom<number>({
   description: 'Time to live: seconds, or a number with s, m, h or d (90s, 30m, 1h, 7d).',
