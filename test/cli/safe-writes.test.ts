@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {KV_BIN, kvSandbox, runKv, tempDir} from '../helpers.js'
-import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
+import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 import {TmuxSession} from './tmux.js'
 
 describe('kv put --metadata', () => {
@@ -64,6 +64,29 @@ describe('kv put --if-absent', () => {
     expect(codes).toEqual([0, 3, 3, 3, 3, 3, 3, 3])
     const winner = results.findIndex((result) => result.code === 0)
     expectOutput(await kv(['get', 'flag:default']), `seeder ${winner}`)
+  })
+})
+
+describe('the seeding idioms the README and kv put --help show', () => {
+  it('pass when the key was written or already there (exit 3), and fail when the store is down (exit 4)', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+    const {kv, env} = kvSandbox()
+    const help = (await kv(['put', '--help'])).text
+    const idioms = [...readme.split('\n'), ...help.split('\n')]
+      .map((line) => line.replace(/^\s*(\$ )?/, '').replace(/\s+# .*$/, ''))
+      .filter((line) => line.startsWith('kv put') || line.startsWith('rc=0; kv put'))
+      .filter((line) => line.includes('--if-absent ||'))
+    expect(idioms.length).toBeGreaterThanOrEqual(3)
+    const down = {...env, KV_STORE: 'redis://127.0.0.1:1'}
+    for (const idiom of idioms) {
+      const key = /kv put (\S+)/.exec(idiom)![1]
+      expectQuietSuccess(await kv(['delete', key]))
+      // Written, then already there: both pass, and the first value stays.
+      expect((await sh(idiom, env)).code, `${idiom} (absent)`).toBe(0)
+      expect((await sh(idiom.replace(' off ', ' changed '), env)).code, `${idiom} (present)`).toBe(0)
+      expectOutput(await kv(['get', key]), 'off')
+      expect((await sh(idiom, down)).code, `${idiom} (store down)`).not.toBe(0)
+    }
   })
 })
 
