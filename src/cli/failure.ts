@@ -1,6 +1,7 @@
 import {KvError, type KvErrorCode} from '../engine/errors.js'
 import {EXIT, exitCodeFor} from './exit-codes.js'
 import {PromptCancelled} from './prompts.js'
+import {usageMessage} from './usage-errors.js'
 
 export interface Failure {
   code: KvErrorCode | 'CANCELLED' | 'INTERNAL'
@@ -16,7 +17,7 @@ export function describeFailure(error: unknown): Failure {
   const oclifExit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
   // oclif's own errors (unknown command or flag, missing argument, …) are usage errors.
   if (oclifExit !== undefined && error instanceof Error) {
-    return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(error.message)}
+    return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(usageMessage(error, 'kv'))}
   }
   const text = error instanceof Error ? error.message : String(error)
   return {code: 'INTERNAL', exitCode: EXIT.internal, message: `internal error: ${oneLine(text)} (run with KV_DEBUG=1 for details)`}

@@ -72,7 +72,7 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
     const result = await kv(['get', 'k', '--bogus'], {env: {KV_STARTUP_TRACE: '1'}})
     const {trace, stderr} = traceOf(result)
     expect(result.code).toBe(2)
-    expect(stderr).toBe('kv: Nonexistent flag: --bogus\n')
+    expect(stderr).toBe('kv: unknown flag --bogus; see kv get --help\n')
     expect(trace.path).toBe('fast')
     expect(trace.deferred).toContain('@oclif/core/lib/parser/errors.js')
     expect(trace.deferred).not.toContain('@oclif/core/lib/config/index.js')
