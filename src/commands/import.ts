@@ -44,7 +44,9 @@ export default class Import extends KvCommand<typeof Import> {
     })
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
-      message(`imported ${plural(result.imported, 'key')} into ${name}${skipped}`)
+      // Records, not keys: a key given twice counts twice (the later record wins), and telling them apart would
+      // take a set of every key imported.
+      message(`imported ${plural(result.imported, 'record')} into ${name}${skipped}`)
     }
     return result
   }

@@ -44,7 +44,7 @@ describe('kv export', () => {
     expect((await kv(['ns', 'create', 'other'])).code).toBe(0)
 
     const pipe = await sh('kv export | kv import - -n other', env)
-    expect({code: pipe.code, stderr: pipe.stderr}).toEqual({code: 0, stderr: `kv: imported ${keys.length} keys into other\n`})
+    expect({code: pipe.code, stderr: pipe.stderr}).toEqual({code: 0, stderr: `kv: imported ${keys.length} records into other\n`})
 
     const listed = async (ns: string) => JSON.parse((await kv(['list', '--json', '-n', ns])).text) as {keys: Array<{name: string; expiresAt: number | null}>}
     const [source, copy] = await Promise.all([listed('default'), listed('other')])
