@@ -237,4 +237,22 @@ describe('kv ns list on a terminal', () => {
     expect(screen).toMatch(new RegExp(`\\* default\\s*│\\s*2\\s*│\\s*1\\s*│\\s*${size}`))
     expect(screen).toMatch(new RegExp(` {3}empty\\s*│\\s*0\\s*│\\s*0\\s*│\\s*${size}`))
   })
+
+  it('gives a namespace the size kv ns check gives it (one definition), in the tables and in --json', async () => {
+    const {start, kv} = await sandboxWith({a: {value: 'x'.repeat(300_000)}, b: {}})
+    const listed = JSON.parse((await kv(['ns', 'list', '--json'])).text)[0]
+    const checked = JSON.parse((await kv(['ns', 'check', 'default', '--json'])).text)
+    expect(checked.bytesOnDisk).toBe(listed.bytesOnDisk)
+    if (TEST_STORE === 'lmdb') expect(listed.bytesOnDisk).toBeGreaterThan(300_000)
+    else expect(listed.bytesOnDisk).toBeNull()
+    // The last cell of the table's row for "default".
+    const sizeIn = (screen: string) => {
+      const row = screen.split('\n').find((line) => /│\s*\*?\s*default\s*│/.test(line))
+      return row?.split('│').map((cell) => cell.trim()).filter(Boolean).at(-1)
+    }
+    const listTable = (await start(['ns', 'list']).exit()).screen
+    const checkTable = (await start(['ns', 'check']).exit()).screen
+    expect(sizeIn(listTable)).toBeDefined()
+    expect(sizeIn(checkTable)).toBe(sizeIn(listTable))
+  })
 })

@@ -15,7 +15,7 @@ export default class NsCheck extends KvCommand<typeof NsCheck> {
       'records agree. Redis: checks that the keys and exp indexes and the records agree. Without NAME, checks ' +
       `every namespace. Exit 0 when all are sound; otherwise exit 4 and one line per problem on stderr (at most ${SHOWN_PROBLEMS} ` +
       'per namespace, then how many more). On a terminal: a table of keys, expired keys, tree depth, pages in use, ' +
-      'free pages and file size; otherwise one line per namespace: NAME, a tab, ok or damaged. --json: the full ' +
+      'free pages and size on disk (as kv ns list gives it); otherwise one line per namespace: NAME, a tab, ok or damaged. --json: the full ' +
       'report (an object for NAME, an array without), every problem included.',
   )
   static override enableJsonFlag = true

@@ -6,6 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {Findings, type CheckProblem, type StoreCheck} from '../check.js'
 import type {EntryCounts} from './check-entries.js'
+import {bytesOnDisk} from './files.js'
 import type {PageWalk} from './pages.js'
 
 /**
@@ -107,12 +108,12 @@ export function checkEnvironment(directory: string, now: number): Promise<StoreC
         const said = stderr.split('\n').find((line) => line.trim() !== '')
         findings.problem('read', `the check process exited with code ${code} while ${words}${said ? `: ${said.trim()}` : ''}`)
       }
-      resolve(report(findings, walk, entries))
+      resolve(report(findings, walk, entries, directory))
     })
   })
 }
 
-function report(findings: Findings, walk: PageWalk | null, entries: EntryCounts | undefined): StoreCheck {
+function report(findings: Findings, walk: PageWalk | null, entries: EntryCounts | undefined, directory: string): StoreCheck {
   // When the entries could not be read, the counts the page walk found are the next best thing.
   const stated = (name: string) => walk?.databases.find((db) => db.name === name)?.entries ?? 0
   return {
@@ -122,7 +123,17 @@ function report(findings: Findings, walk: PageWalk | null, entries: EntryCounts 
     problems: findings.problems,
     problemCount: findings.problemCount,
     notes: findings.notes,
+    bytesOnDisk: sizeOf(directory),
     details: walk === null ? null : {store: 'lmdb', ...walk},
+  }
+}
+
+/** The namespace's size as `kv ns list` gives it; null when it was deleted meanwhile. */
+function sizeOf(directory: string): number | null {
+  try {
+    return bytesOnDisk(directory)
+  } catch {
+    return null
   }
 }
 

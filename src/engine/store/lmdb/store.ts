@@ -1,11 +1,8 @@
-import {readdirSync, statSync} from 'node:fs'
-import {join} from 'node:path'
-
 import {decodeKey, decodeRecord, recordExpiry, recordValue} from '../record.js'
 import type {KeyedEntry, ReclaimFor, KeyRange, ScanRange, Store, StoredEntry, StoredKey, StoreStats, WriteOp, WriteResult} from '../store.js'
 import type {Bytes, Environment} from './environment.js'
 import {causedBy, storageCall} from './errors.js'
-import type {WriteBaseGuard} from './files.js'
+import {bytesOnDisk, type WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
 import {encodeTime} from './time.js'
 import {LmdbWriter} from './writes.js'
@@ -133,7 +130,7 @@ export class LmdbStore implements Store {
       entries: entryCount(this.env.records),
       withExpiry: entryCount(this.env.expiries),
       expired: this.env.expiryIndex.getKeysCount({end: encodeTime(now + 1)}),
-      bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
+      bytesOnDisk: bytesOnDisk(this.directory),
     }))
   }
 
