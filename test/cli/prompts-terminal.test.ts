@@ -60,10 +60,13 @@ describe('kv ns clean on a terminal', () => {
     tty.keys('Enter')
     const list = await tty.waitFor('user:4')
     expect(list).toMatch(/user:1\s+2\.0 KiB\s+expires in 2h/)
-    expect(list).toMatch(/user:2\s+1 B\s+expires never/)
+    expect(list).toMatch(/user:2\s+1 B\s+no expiry/)
+    expect(list).toContain('i inverts')
     expect(list).not.toContain('admin')
     tty.keys('Space', 'Down', 'Down', 'Space', 'Enter')
-    await tty.waitFor('Delete 2 keys from namespace "default"?')
+    const asked = await tty.waitFor('Delete 2 keys from namespace "default"?')
+    // The answer's line names the chosen keys once, without their rows' padding.
+    expect(asked).toMatch(/Choose the keys starting with "user:" to delete[^\n]*user:1, user:3\n/)
     tty.type('y')
     tty.keys('Enter')
     const {code, screen} = await tty.exit()
@@ -110,7 +113,12 @@ describe('kv ns clean on a terminal', () => {
     await tty.waitFor('251 keys: more than the 200 a list can show')
     tty.keys('Enter') // Type a longer prefix
     await tty.waitFor(/Delete keys starting with[^\n]*\n(.|\n)*Delete keys starting with/)
-    tty.type('k:')
+    tty.type('k')
+    tty.keys('Enter')
+    await tty.waitFor('250 keys starting with "k": more than the 200')
+    tty.keys('Enter') // Type a longer prefix: it starts from "k"
+    await tty.waitFor(/(Delete keys starting with[^\n]*\n(.|\n)*){3}/)
+    tty.type(':')
     tty.keys('Enter')
     await tty.waitFor('250 keys starting with "k:": more than the 200')
     tty.keys('Down', 'Down', 'Enter') // Delete all 250 matching keys
@@ -133,13 +141,39 @@ describe('kv ns clean on a terminal', () => {
     tty.type('nomatch')
     tty.keys('Enter')
     await tty.waitFor('no live keys starting with "nomatch"')
-    await tty.waitFor('2 expired keys in namespace "default" still take disk space. Purge them now?')
+    await tty.waitFor(`2 expired keys in namespace "default" still take ${TEST_STORE === 'lmdb' ? 'disk space' : 'memory'}. Purge them now?`)
     tty.keys('Enter') // default: yes
     const {code, screen} = await tty.exit()
     expect(screen).toContain('purged 2 expired keys')
     expect(code).toBe(0)
     expect(await statsOf(location)).toMatchObject({keys: 1, expired: 0})
     expect(await keysIn(location)).toEqual(['live'])
+  })
+
+  it('names a few of many chosen keys; one expired key "takes" space; keys gone meanwhile are counted apart', async () => {
+    const many: Record<string, object> = {old: {expiresIn: -1, expiredAgo: 3600}}
+    for (let i = 0; i < 51; i++) many[`k:${String(i).padStart(2, '0')}`] = {}
+    const {location, start} = await sandboxWith(many)
+    const tty = start(['ns', 'clean'])
+    await tty.waitFor(PREFIX_QUESTION)
+    tty.type('k:')
+    tty.keys('Enter')
+    await tty.waitFor('Choose the keys starting with "k:"')
+    tty.keys('a', 'Enter')
+    const asked = await tty.waitFor('Delete 51 keys from namespace "default"?')
+    expect(asked).toContain('51 keys: k:00, k:01, k:02, k:03, k:04 and 46 more')
+    expect(asked).not.toContain('k:50')
+    // Another process deletes one of them before the answer.
+    const other = await openNamespace('default', location)
+    await other.delete('k:07')
+    await other.close()
+    tty.type('y')
+    tty.keys('Enter')
+    await tty.waitFor('deleted 50 keys from namespace "default"; one of those chosen had expired or been deleted meanwhile')
+    await tty.waitFor(`1 expired key in namespace "default" still takes ${TEST_STORE === 'lmdb' ? 'disk space' : 'memory'}. Purge it now?`)
+    tty.keys('Enter')
+    expect((await tty.exit()).code).toBe(0)
+    expect(await keysIn(location)).toEqual([])
   })
 
   it('Ctrl-C at the checkbox cancels with exit 130 and deletes nothing', async () => {
