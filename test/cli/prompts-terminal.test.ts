@@ -45,6 +45,15 @@ async function statsOf(location: LocationOptions, namespace = 'default') {
 
 const PREFIX_QUESTION = 'Delete keys starting with'
 
+/** In kv ns clean: answers the prefix question with `prefix`, waits for `listed` in the list, chooses all (`a`). */
+async function chooseAll(tty: TmuxSession, prefix: string, listed: string): Promise<void> {
+  await tty.waitFor(PREFIX_QUESTION)
+  tty.type(prefix)
+  tty.keys('Enter')
+  await tty.waitFor(listed)
+  tty.keys('a', 'Enter')
+}
+
 describe('kv ns clean on a terminal', () => {
   it('prefix, checkbox with size and expiry, confirmation: deletes exactly the chosen keys', async () => {
     const {location, start} = await sandboxWith({
@@ -78,11 +87,7 @@ describe('kv ns clean on a terminal', () => {
   it('`a` toggles all shown keys; answering no deletes nothing', async () => {
     const {location, start} = await sandboxWith({'s:1': {}, 's:2': {}, 's:3': {}, t: {}})
     const tty = start(['ns', 'clean'])
-    await tty.waitFor(PREFIX_QUESTION)
-    tty.type('s:')
-    tty.keys('Enter')
-    await tty.waitFor('s:3')
-    tty.keys('a', 'Enter')
+    await chooseAll(tty, 's:', 's:3')
     await tty.waitFor('Delete 3 keys from namespace "default"?')
     tty.type('n')
     tty.keys('Enter')
@@ -155,11 +160,7 @@ describe('kv ns clean on a terminal', () => {
     for (let i = 0; i < 51; i++) many[`k:${String(i).padStart(2, '0')}`] = {}
     const {location, start} = await sandboxWith(many)
     const tty = start(['ns', 'clean'])
-    await tty.waitFor(PREFIX_QUESTION)
-    tty.type('k:')
-    tty.keys('Enter')
-    await tty.waitFor('Choose the keys starting with "k:"')
-    tty.keys('a', 'Enter')
+    await chooseAll(tty, 'k:', 'Choose the keys starting with "k:"')
     const asked = await tty.waitFor('Delete 51 keys from namespace "default"?')
     expect(asked).toContain('51 keys: k:00, k:01, k:02, k:03, k:04 and 46 more')
     expect(asked).not.toContain('k:50')
