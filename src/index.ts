@@ -20,8 +20,19 @@ export {
 } from './engine/limits.js'
 export {
   Namespace,
+  type ActorOptions,
+  type Change,
   type Clock,
   type Batch,
+  type DeleteResult,
+  type HistoryOptions,
+  type HistoryPage,
+  type HistoryRetention,
+  type HistoryState,
+  type RevertedKey,
+  type RevertOptions,
+  type RevertResult,
+  type Revisions,
   type Entry,
   type EntryWithName,
   type IncrOptions,
@@ -40,5 +51,6 @@ export {
   namespaceExists,
   openNamespace,
   type LocationOptions,
+  type NewNamespaceOptions,
   type OpenOptions,
 } from './engine/open.js'

@@ -5,7 +5,7 @@ import type {Namespace} from '../engine/namespace.js'
 import {splitPositionals} from './argv.js'
 import {EXIT_CODES_HELP} from './exit-codes.js'
 import {reportFailure} from './failure.js'
-import {dataDirFlag, namespaceFlag, storeFlag} from './flags.js'
+import {GLOBAL_FLAGS} from './flags.js'
 import {openCommandNamespace} from './namespace.js'
 import {writeJson} from './output.js'
 
@@ -23,7 +23,7 @@ export function helpText(description: string): string {
  * otherwise print the error to stdout and exit 1).
  */
 export abstract class KvCommand<T extends typeof Command> extends Command {
-  static override baseFlags = {namespace: namespaceFlag, store: storeFlag, 'data-dir': dataDirFlag}
+  static override baseFlags = GLOBAL_FLAGS
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>

@@ -33,7 +33,7 @@ export async function writeCheckTable(checks: NamespaceCheck[]): Promise<void> {
       depth ?? '-',
       lmdb?.pages.inUse ?? '-',
       lmdb?.pages.free ?? '-',
-      lmdb === undefined ? '-' : humanBytes(lmdb.fileBytes),
+      checked.bytesOnDisk === null ? '-' : humanBytes(checked.bytesOnDisk),
     ]
   })
   await writeTable(['Namespace', 'Status', 'Keys', 'Expired', 'Depth', 'Pages used', 'Free pages', 'Size'], rows, [2, 3, 4, 5, 6, 7])

@@ -23,29 +23,40 @@ interface Matches {
   names: string[]
 }
 
-/** `kv ns clean`: prefix, checkbox, confirmation, one-transaction delete; then an offer to purge expired keys. */
-export async function cleanInteractively(namespace: Namespace): Promise<void> {
+/** Keys named in a summary of the chosen ones; the rest are counted. */
+const SUMMARY_KEYS = 5
+
+/**
+ * `kv ns clean`: prefix, checkbox, confirmation, one-transaction delete; then an offer to purge expired keys,
+ * which take `space` until then ("disk space" in local files, "memory" on Redis).
+ */
+export async function cleanInteractively(namespace: Namespace, {space}: {space: string}): Promise<void> {
   const where = `namespace "${namespace.name}"`
   const {prefix, chosen} = await chooseKeys(namespace)
   if (chosen.length > 0) {
     if (await confirm(`Delete ${plural(chosen.length, 'key')} from ${where}?`)) {
       const {deleted, revisions} = await namespace.deleteKeys({keys: chosen})
-      message(`deleted ${plural(deleted, 'key')} from ${where}${undoHint(namespace.name, {prefix}, revisions)}`)
+      const gone = chosen.length - deleted
+      const meanwhile = gone === 0 ? '' : `; ${gone === 1 ? 'one' : gone} of those chosen had expired or been deleted meanwhile`
+      message(`deleted ${plural(deleted, 'key')} from ${where}${undoHint(namespace.name, {prefix}, revisions)}${meanwhile}`)
     } else {
       message('nothing deleted')
     }
   }
   // Expired keys the history may still need stay whatever the answer: only the others are offered.
   const {reclaimable: expired} = await namespace.stats()
-  if (expired > 0 && (await confirm(`${plural(expired, 'expired key')} in ${where} still take disk space. Purge them now?`, true))) {
+  const one = expired === 1
+  if (expired > 0 && (await confirm(`${plural(expired, 'expired key')} in ${where} still ${one ? 'takes' : 'take'} ${space}. Purge ${one ? 'it' : 'them'} now?`, true))) {
     message(`purged ${plural(await namespace.purgeExpired(), 'expired key')}`)
   }
 }
 
 /** Asks for a prefix until the matches fit the checkbox, or the user explicitly takes all of them. */
 async function chooseKeys(namespace: Namespace): Promise<{prefix: string; chosen: string[]}> {
+  // A longer prefix starts from the one typed before.
+  let prefix = ''
   for (;;) {
-    const prefix = await input('Delete keys starting with (empty for all keys):')
+    prefix = await input('Delete keys starting with (empty for all keys):', prefix)
     const {shown, names} = await findMatches(namespace, prefix)
     const described = prefix === '' ? 'keys' : `keys starting with ${JSON.stringify(prefix)}`
     if (names.length === 0) {
@@ -62,8 +73,9 @@ async function chooseKeys(namespace: Namespace): Promise<{prefix: string; chosen
       if (next === 'all') return {prefix, chosen: names}
     }
     const chosen = await checkbox(
-      `Choose the ${described} to delete (space toggles, a toggles all, Enter submits):`,
+      `Choose the ${described} to delete (space toggles, a toggles all, i inverts, Enter submits):`,
       checkboxChoices(shown),
+      summarise,
     )
     if (chosen.length === 0) message('no keys chosen; nothing deleted')
     return {prefix, chosen}
@@ -81,12 +93,18 @@ async function findMatches(namespace: Namespace, prefix: string): Promise<Matche
   return {shown, names}
 }
 
+/** "51 keys: a, b, c, d, e and 46 more". */
+function summarise(keys: string[]): string {
+  const named = keys.slice(0, SUMMARY_KEYS).map(printableKey).join(', ')
+  return keys.length <= SUMMARY_KEYS ? named || 'none' : `${keys.length} keys: ${named} and ${keys.length - SUMMARY_KEYS} more`
+}
+
 function checkboxChoices(matches: Match[]) {
   const now = Date.now()
   const labels = matches.map((match) => printableKey(match.name))
   const width = Math.min(60, Math.max(...labels.map((label) => label.length)))
   return matches.map((match, i) => ({
-    name: `${labels[i].padEnd(width)}  ${humanBytes(match.bytes).padStart(9)}  expires ${humanExpiry(match.expiresAt, now)}`,
+    name: `${labels[i].padEnd(width)}  ${humanBytes(match.bytes).padStart(9)}  ${humanExpiry(match.expiresAt, now)}`,
     value: match.name,
   }))
 }

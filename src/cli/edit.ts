@@ -7,11 +7,27 @@ import {join} from 'node:path'
 import {KvError} from '../engine/errors.js'
 import type {Namespace} from '../engine/namespace.js'
 import {message} from './output.js'
-import {canPrompt, confirm} from './prompts.js'
+import {canPrompt, confirm, PromptCancelled} from './prompts.js'
 
 /** The editor a person chose, as git and kubectl find it: $VISUAL, else $EDITOR, else vi. */
 export function chosenEditor(env: NodeJS.ProcessEnv = process.env): string {
   return env.VISUAL || env.EDITOR || 'vi'
+}
+
+/**
+ * vi, the editor of last resort, needs a terminal: without one it would draw its screen into stdout, then fail.
+ * An editor the user named may be a script, and runs anyway. Call it before anything else is done.
+ */
+export function requireEditorTerminal(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.VISUAL && !env.EDITOR && !(process.stdin.isTTY && editorScreen() !== undefined)) {
+    throw new KvError('USAGE', 'kv edit needs a terminal, or EDITOR set to a command that does not need one')
+  }
+}
+
+/** Where the editor draws: the terminal on stdout, else the one on stderr (stdout carries data only). */
+function editorScreen(): 1 | 2 | undefined {
+  if (process.stdout.isTTY) return 1
+  return process.stderr.isTTY ? 2 : undefined
 }
 
 /**
@@ -31,7 +47,7 @@ export async function editValue(namespace: Namespace, key: string): Promise<{key
   const kept = `your text is kept in ${file}`
   for (;;) {
     await runEditor(file, kept)
-    const edited = readFileSync(file)
+    const edited = withoutAddedNewline(readFileSync(file), original)
     if (edited.equals(original)) {
       removeFile(file)
       message(`no changes to key ${JSON.stringify(key)}; nothing written`)
@@ -40,7 +56,7 @@ export async function editValue(namespace: Namespace, key: string): Promise<{key
     const problem = wasJson ? parsesAsJson(edited.toString('utf8')) : undefined
     if (problem !== undefined) {
       // A person at a terminal may fix it at once; a script gets the error.
-      if (canPrompt() && (await confirm(`The value is no longer valid JSON (${problem}). Edit it again?`, true))) continue
+      if (canPrompt() && (await editAgain(problem, kept))) continue
       throw new KvError('VALUE_INVALID', `the edited value of key ${JSON.stringify(key)} is no longer valid JSON (${problem}); nothing written; ${kept}`)
     }
     const written = await namespace.put(key, edited, {
@@ -53,6 +69,28 @@ export async function editValue(namespace: Namespace, key: string): Promise<{key
     }
     removeFile(file)
     return {key, written: true}
+  }
+}
+
+/**
+ * Editors end a file with a newline (vi always does, even after `:wq` with no change): when the stored value
+ * did not end with one, the newline at the end of the file is the editor's, not part of the value.
+ */
+function withoutAddedNewline(edited: Buffer, original: Buffer): Buffer {
+  if (original.at(-1) === LF || edited.at(-1) !== LF) return edited
+  return edited.subarray(0, edited.length - (edited.at(-2) === CR && original.at(-1) !== CR ? 2 : 1))
+}
+
+const LF = 0x0a
+const CR = 0x0d
+
+/** Asks whether to reopen the editor; Ctrl-C there cancels (exit 130), saying where the text is. */
+async function editAgain(problem: string, kept: string): Promise<boolean> {
+  try {
+    return await confirm(`The value is no longer valid JSON (${problem}). Edit it again?`, true)
+  } catch (error) {
+    if (error instanceof PromptCancelled) throw new PromptCancelled(`nothing written; ${kept}`)
+    throw error
   }
 }
 
@@ -85,7 +123,7 @@ function removeFile(file: string): void {
 function runEditor(file: string, kept: string): Promise<void> {
   const editor = chosenEditor()
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], {stdio: 'inherit'})
+    const child = spawn('sh', ['-c', `${editor} "$@"`, editor, file], {stdio: ['inherit', editorScreen() ?? 2, 'inherit']})
     child.on('error', (error) => reject(new KvError('USAGE', `cannot run the editor "${editor}": ${error.message}; ${kept}`)))
     child.on('exit', (code, signal) => {
       if (code === 0) resolve()

@@ -30,6 +30,8 @@ const EXIT_BY_CODE: Record<KvErrorCode, number> = {
   CONFLICT: EXIT.conflict,
   STORAGE_FAILURE: EXIT.storage,
   IMPORT_INCOMPLETE: EXIT.incomplete,
+  // A command using a namespace it closed is a bug.
+  NAMESPACE_CLOSED: EXIT.internal,
 }
 
 export function exitCodeFor(code: KvErrorCode): number {

@@ -1,8 +1,10 @@
 import {KvError, type KvErrorCode} from '../engine/errors.js'
 import {EXIT, exitCodeFor} from './exit-codes.js'
+import {PromptCancelled} from './prompts.js'
+import {usageMessage} from './usage-errors.js'
 
 export interface Failure {
-  code: KvErrorCode | 'INTERNAL'
+  code: KvErrorCode | 'CANCELLED' | 'INTERNAL'
   exitCode: number
   /** One line, for stderr. */
   message: string
@@ -11,10 +13,11 @@ export interface Failure {
 /** What the user is told, and the exit code, for anything a command throws. */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof KvError) return {code: error.code, exitCode: exitCodeFor(error.code), message: oneLine(error.message)}
+  if (error instanceof PromptCancelled) return {code: 'CANCELLED', exitCode: EXIT.cancelled, message: error.message}
   const oclifExit = (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
   // oclif's own errors (unknown command or flag, missing argument, …) are usage errors.
   if (oclifExit !== undefined && error instanceof Error) {
-    return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(error.message)}
+    return {code: 'USAGE', exitCode: oclifExit === 0 ? EXIT.ok : EXIT.invalid, message: oneLine(usageMessage(error, 'kv'))}
   }
   const text = error instanceof Error ? error.message : String(error)
   return {code: 'INTERNAL', exitCode: EXIT.internal, message: `internal error: ${oneLine(text)} (run with KV_DEBUG=1 for details)`}

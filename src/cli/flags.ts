@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {MAX_METADATA_BYTES, parseListLimit, parseMetadata, parseRetention, parseRevision, parseTtl} from '../engine/limits.js'
 import type {HistoryRetention} from '../engine/types.js'
+import type {FlagSpelling} from './argv-habits.js'
 
 /** Every flag that more than one command takes is defined once, here. */
 
@@ -25,6 +26,15 @@ export const storeFlag = Flags.string({
   helpGroup: 'GLOBAL',
 })
 
+/** The flags every command takes (the base command's). */
+export const GLOBAL_FLAGS = {namespace: namespaceFlag, store: storeFlag, 'data-dir': dataDirFlag}
+
+/** How the global flags, and oclif's --json, are spelled: what may come before the command (argv-habits.ts). */
+export const GLOBAL_FLAG_SPELLINGS: FlagSpelling[] = [
+  ...Object.entries(GLOBAL_FLAGS).map(([name, flag]) => ({name, char: flag.char, takesValue: flag.type === 'option'})),
+  {name: 'json', takesValue: false},
+]
+
 export const expiresInFlag = Flags.custom<number>({
   description: 'Time to live: seconds, or a number with s, m, h or d (90s, 30m, 1h, 7d).',
   helpValue: '<ttl>',
@@ -42,7 +52,7 @@ export const limitFlag = Flags.custom<number>({
 })()
 
 export const cursorFlag = Flags.string({
-  description: 'Continue a list where the previous page stopped (the cursor from `kv list --json`).',
+  description: 'Continue a list where the previous page stopped: the cursor `kv list --json` printed (null once the list is complete).',
 })
 
 export const fileFlag = Flags.string({

@@ -14,16 +14,16 @@ export function humanBytes(bytes: number): string {
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`
 }
 
-/** How long until `expiresAt` (ms since the epoch): "never", "in 45s", "in 3m", "in 2h", "in 6d". */
+/** When `expiresAt` (ms since the epoch) comes: "no expiry", "expires in 45s", "… in 3m", "… in 2h", "… in 6d". */
 export function humanExpiry(expiresAt: number | null, now = Date.now()): string {
-  if (expiresAt === null) return 'never'
+  if (expiresAt === null) return 'no expiry'
   const seconds = Math.max(0, Math.round((expiresAt - now) / 1000))
-  if (seconds < 90) return `in ${seconds}s`
+  if (seconds < 90) return `expires in ${seconds}s`
   const minutes = seconds / 60
-  if (minutes < 90) return `in ${Math.round(minutes)}m`
+  if (minutes < 90) return `expires in ${Math.round(minutes)}m`
   const hours = minutes / 60
-  if (hours < 48) return `in ${Math.round(hours)}h`
-  return `in ${Math.round(hours / 24)}d`
+  if (hours < 48) return `expires in ${Math.round(hours)}h`
+  return `expires in ${Math.round(hours / 24)}d`
 }
 
 /** "1 key", "3 keys". */

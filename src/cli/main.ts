@@ -1,3 +1,4 @@
+import {mayNeedRewrite, rewriteHabits} from './argv-habits.js'
 import {reportFailure} from './failure.js'
 import type {CommandTable} from './fast-path.js'
 import {writeStartupTrace} from './startup-trace.js'
@@ -22,9 +23,11 @@ const FAST_PATH_COMMANDS: ReadonlySet<string> = new Set(['get', 'put', 'list', '
  * (where package.json is) and the bundle's command table.
  * oclif, and only the modules that command needs, are evaluated once it is known which.
  */
-export async function main(argv: string[], root: string, {commands, deferredModules}: Bundle): Promise<void> {
+export async function main(typed: string[], root: string, {commands, deferredModules}: Bundle): Promise<void> {
   let fast = false
+  let argv = typed
   try {
+    if (mayNeedRewrite(argv)) argv = rewriteHabits(argv, Object.keys(commands), (await import('./flags.js')).GLOBAL_FLAG_SPELLINGS)
     // The set is checked first so that another command does not even evaluate the fast path's module.
     const start = FAST_PATH_COMMANDS.has(argv[0]) ? (await import('./fast-path.js')).fastStart(argv, root, commands, FAST_PATH_COMMANDS) : undefined
     fast = start !== undefined
@@ -39,10 +42,20 @@ export async function main(argv: string[], root: string, {commands, deferredModu
     }
   } catch (error) {
     // Commands report their own errors; what arrives here is oclif's (unknown command, and the like).
-    reportFailure(error, {json: false})
+    const {unknownCommand} = await import('./unknown-command.js')
+    reportFailure(unknownCommand(error, argv, BIN, Object.keys(commands)) ?? error, {json: asksForJson(argv)})
   }
   writeStartupTrace(fast ? 'fast' : 'oclif', deferredModules)
   await exitLeavingNamespacesOpen()
+}
+
+/** How users call kv, in messages (package.json's oclif.bin). */
+const BIN = 'kv'
+
+/** Whether the command line asks for JSON errors: --json before any "--". */
+function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
 }
 
 /**

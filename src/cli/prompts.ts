@@ -12,10 +12,11 @@ export function canPrompt(): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true
 }
 
-/** The user pressed Ctrl-C or Escape at a prompt: nothing was changed. */
+/** The user pressed Ctrl-C or Escape at a prompt: nothing was changed. Exit 130, wherever it is caught. */
 export class PromptCancelled extends Error {
-  constructor() {
-    super('cancelled')
+  /** `detail` says what became of the work so far ("nothing written; your text is kept in …"). */
+  constructor(detail?: string) {
+    super(detail === undefined ? 'cancelled' : `cancelled; ${detail}`)
     this.name = 'PromptCancelled'
   }
 }
@@ -46,8 +47,9 @@ export async function confirm(message: string, defaultAnswer = false): Promise<b
   return ask((library) => library.confirm({message, default: defaultAnswer}, context()))
 }
 
-export async function input(message: string, defaultAnswer = ''): Promise<string> {
-  return ask((library) => library.input({message, default: defaultAnswer}, context()))
+/** A line of text; `prefilled` is already typed, for the user to edit. */
+export async function input(message: string, prefilled = ''): Promise<string> {
+  return ask((library) => library.input({message, default: prefilled, prefill: 'editable'}, context()))
 }
 
 export interface Choice<T> {
@@ -59,9 +61,13 @@ export async function select<T>(message: string, choices: Choice<T>[]): Promise<
   return ask((library) => library.select<T>({message, choices}, context()))
 }
 
-/** A checkbox list: space toggles one, `a` toggles all, `i` inverts, Enter submits. */
-export async function checkbox<T>(message: string, choices: Choice<T>[], pageSize = 15): Promise<T[]> {
-  return ask((library) => library.checkbox<T>({message, choices, pageSize, loop: false}, context()))
+/**
+ * A checkbox list: space toggles one, `a` toggles all, `i` inverts, Enter submits. Once submitted, `summary`
+ * says what was chosen on the answer's line (inquirer would repeat every chosen row, padding and all).
+ */
+export async function checkbox<T>(message: string, choices: Choice<T>[], summary: (chosen: T[]) => string, pageSize = 15): Promise<T[]> {
+  const theme = {style: {renderSelectedChoices: (selected: readonly {value: T}[]) => summary(selected.map((choice) => choice.value))}}
+  return ask((library) => library.checkbox<T>({message, choices, pageSize, loop: false, theme}, context()))
 }
 
 /**

@@ -55,9 +55,11 @@ export default class Import extends KvCommand<typeof Import> {
     })
     if (!this.jsonEnabled()) {
       const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: already expired)` : ''
+      // Records, not keys: a key given twice counts twice (the later record wins), and telling them apart would
+      // take a set of every key imported.
       const at = result.revisions === null ? '' : ` ${atRevisions(result.revisions)}`
       const existing = this.flags['if-absent'] ? `; ${plural(result.existing, 'record')} left as ${result.existing === 1 ? 'it was' : 'they were'} (the key exists)` : ''
-      message(`imported ${plural(result.imported, 'key')} into ${name}${at}${skipped}${existing}`)
+      message(`imported ${plural(result.imported, 'record')} into ${name}${at}${skipped}${existing}`)
     }
     return result
   }

@@ -31,7 +31,7 @@ export default class Put extends KvCommand<typeof Put> {
     '<%= config.bin %> put greeting hello --expires-in 1h',
     '<%= config.bin %> put feature-flags --file flags.json --metadata \'{"owner":"ana","ticket":"OPS-17"}\'',
     'cat avatar.png | <%= config.bin %> put avatar:42',
-    '<%= config.bin %> put flag:new-checkout off --if-absent || true',
+    '<%= config.bin %> put flag:new-checkout off --if-absent || [ $? -eq 3 ]',
     '<%= config.bin %> put counter -- -2',
   ]
 

@@ -44,7 +44,12 @@ export async function* checkEveryNamespace(options: CheckOptions = {}): AsyncGen
   // One backend for the whole run: on Redis, one connection.
   const backend = await backendFor(options)
   try {
-    for (const name of await backend.names()) {
+    const names = await backend.names()
+    if (backend.checkEach !== undefined) {
+      for await (const {name, check} of backend.checkEach(names, {now: (options.clock ?? Date.now)()})) yield namespaceCheck(name, check)
+      return
+    }
+    for (const name of names) {
       let checked: NamespaceCheck
       try {
         checked = await checkOne(backend, name, options.clock ?? Date.now)
@@ -61,6 +66,9 @@ export async function* checkEveryNamespace(options: CheckOptions = {}): AsyncGen
 
 async function checkOne(backend: StoreBackend, name: string, clock: Clock): Promise<NamespaceCheck> {
   if (backend.check === undefined) throw new KvError('USAGE', `${backend.description} cannot check namespaces`)
-  const {entries, withExpiry, expired, ...found} = await backend.check(name, {now: clock()})
+  return namespaceCheck(name, await backend.check(name, {now: clock()}))
+}
+
+function namespaceCheck(name: string, {entries, withExpiry, expired, ...found}: StoreCheck): NamespaceCheck {
   return {name, ok: found.problemCount === 0, keys: entries - expired, expiring: withExpiry - expired, expired, ...found}
 }

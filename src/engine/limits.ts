@@ -193,13 +193,17 @@ export function parseRevision(text: string, what = 'revision'): number {
 
 const TTL_UNITS: Record<string, number> = {'': 1, s: 1, m: 60, h: 3600, d: 86_400}
 
-/** Parses a CLI time-to-live: seconds (`90`), or a number with a unit (`90s`, `30m`, `1h`, `7d`). */
+/**
+ * Parses a CLI time-to-live: seconds (`90`), or a number with a unit (`90s`, `30m`, `1h`, `7d`). Every bad TTL
+ * gets the same words, the CLI's (checkTtl speaks of the library's `expiresIn`).
+ */
 export function parseTtl(text: string): number {
   const match = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim())
-  if (!match) {
-    throw new KvError('TTL_INVALID', `invalid TTL "${text}": use seconds or a number with s, m, h or d (90s, 30m, 1h, 7d)`)
+  const seconds = match === null ? Number.NaN : Number(match[1]) * TTL_UNITS[match[2]]
+  if (!(seconds > 0 && seconds <= MAX_TTL_SECONDS)) {
+    throw new KvError('TTL_INVALID', `invalid TTL ${describe(text)}: use more than 0 seconds and at most 100 years, as seconds or a number with s, m, h or d (90s, 30m, 1h, 7d)`)
   }
-  return checkTtl(Number(match[1]) * TTL_UNITS[match[2]])
+  return seconds
 }
 
 /**

@@ -2,9 +2,10 @@ import {KvError} from './errors.js'
 import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
 import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
 import {causeOf, defaultActor, NamespaceHistory} from './history.js'
-import {checkActor, checkInteger, checkListLimit, checkTtl, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {checkActor, checkInteger, checkListLimit, checkTtl, DEFAULT_LIST_LIMIT, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
 import {backOff, keptChanging, OPTIMISTIC_TRIES} from './optimistic.js'
 import {revert} from './revert.js'
+import {closedStore} from './store/closed.js'
 import type {ChangeCause, NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
 import type {
   ActorOptions,
@@ -60,13 +61,15 @@ const utf8Encoder = new TextEncoder()
 export class Namespace {
   /** Who this namespace's writes are made by, unless a write says otherwise (recorded in the history). */
   readonly actor: string
-  private readonly past: NamespaceHistory
+  /** The history, over `store` (replaced with it on close). */
+  private past: NamespaceHistory
   /** What a plain put records as its cause: one object for every put of the default actor. */
   private readonly putCause: ChangeCause
 
   constructor(
     readonly name: string,
-    private readonly store: Store,
+    // Not readonly: close() swaps in a store whose every call fails with NAMESPACE_CLOSED.
+    private store: Store,
     private readonly clock: Clock = Date.now,
     actor?: string,
   ) {
@@ -357,10 +360,26 @@ export class Namespace {
     return {keys: entries - expired, expiring: withExpiry - expired, expired, reclaimable, bytesOnDisk, revision}
   }
 
-  /** Live key names in UTF-8 byte order, as the spec's `list` returns them. */
+  /**
+   * Live key names in UTF-8 byte order, as the spec's `list` returns them: at most `limit` (default 1,000)
+   * of them; `keys` yields every one.
+   */
   async list(options?: ListOptions): Promise<string[]> {
     const page = await this.listPage(options)
     return page.keys.map((key) => key.name)
+  }
+
+  /**
+   * Every live key name (optionally under a prefix) in UTF-8 byte order, a page at a time: each page is read
+   * from one consistent view, and the loop may write meanwhile (delete each key, say).
+   */
+  async *keys(options: {prefix?: string} = {}): AsyncGenerator<string, void, undefined> {
+    let cursor: string | null = null
+    do {
+      const page: ListPage = await this.listPage({prefix: options.prefix, limit: DEFAULT_LIST_LIMIT, cursor})
+      for (const key of page.keys) yield key.name
+      cursor = page.cursor
+    } while (cursor !== null)
   }
 
   /** One page of live keys with their expiry times and metadata, and a cursor to walk any number of keys. */
@@ -429,7 +448,10 @@ export class Namespace {
   }
 
   async close(): Promise<void> {
-    await this.store.close()
+    const store = this.store
+    this.store = closedStore(this.name)
+    this.past = new NamespaceHistory(this.name, this.store.history)
+    await store.close()
   }
 
   private causeOf(operation: string, options: ActorOptions): ChangeCause {

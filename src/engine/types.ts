@@ -89,7 +89,7 @@ export interface ValueWithMetadata<T> {
 export interface ListOptions {
   /** Only keys that start with this string (matched literally, byte for byte). */
   prefix?: string
-  /** At most this many keys (default 1000). */
+  /** At most this many keys (default 1000); `Namespace.keys` walks every key. */
   limit?: number
 }
 

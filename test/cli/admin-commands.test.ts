@@ -1,13 +1,19 @@
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {namespaceExists, openNamespace} from '../../src/index.js'
+import {describeLocation, storeKey} from '../../src/cli/namespace.js'
 import {kvSandbox} from '../helpers.js'
 import {TEST_STORE} from '../store-under-test.js'
 import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 
 type Kv = ReturnType<typeof kvSandbox>['kv']
+
+/** A sandbox's location as a command sees it (the store it runs on, local or the run's Redis). */
+function commandLocation(location: ReturnType<typeof kvSandbox>['location']) {
+  return {store: typeof location.store === 'string' ? location.store : 'local', dataDir: location.dataDir}
+}
 
 async function put(kv: Kv, pairs: [string, string][], extra: string[] = []) {
   for (const [key, value] of pairs) expectQuietSuccess(await kv(['put', ...extra, '--', key, value]))
@@ -241,8 +247,10 @@ describe('kv ns delete', () => {
 })
 
 describe('kv ns use', () => {
-  it('stores the default with conf under XDG_CONFIG_HOME; -n and KV_NAMESPACE still win', async () => {
-    const {kv, configDir} = kvSandbox()
+  it('stores the default with conf under XDG_CONFIG_HOME, for this store; -n and KV_NAMESPACE still win', async () => {
+    const {kv, configDir, location} = kvSandbox()
+    const key = storeKey(commandLocation(location))
+    const described = describeLocation(commandLocation(location))
     for (const name of ['work', 'other']) expect((await kv(['ns', 'create', name])).code).toBe(0)
     await put(kv, [['where', 'work']], ['-n', 'work'])
     await put(kv, [['where', 'other']], ['-n', 'other'])
@@ -252,7 +260,7 @@ describe('kv ns use', () => {
     expect({code: result.code, stdout: result.text}).toEqual({code: 0, stdout: ''})
     expect(result.stderr).toContain('"work"')
     const file = join(configDir, 'kv', 'config.json')
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({defaultNamespace: 'work'})
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({defaultNamespaces: {[key]: 'work'}})
 
     expectOutput(await kv(['get', 'where']), 'work')
     expectOutput(await kv(['get', '-n', 'other', 'where']), 'other')
@@ -260,19 +268,22 @@ describe('kv ns use', () => {
     expectOutput(await kv(['get', '-n', 'default', 'where']), 'default')
 
     // conf keeps other settings in the file.
-    writeFileSync(file, JSON.stringify({defaultNamespace: 'work', somethingElse: 1}))
-    expect((await kv(['ns', 'use', 'default', '--json'])).text).toBe('{"defaultNamespace":"default"}\n')
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({defaultNamespace: 'default', somethingElse: 1})
+    writeFileSync(file, JSON.stringify({defaultNamespaces: {[key]: 'work', 'local:/elsewhere': 'other'}, somethingElse: 1}))
+    expect(JSON.parse((await kv(['ns', 'use', 'default', '--json'])).text)).toEqual({defaultNamespace: 'default', store: described})
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({defaultNamespaces: {[key]: 'default', 'local:/elsewhere': 'other'}, somethingElse: 1})
     expectOutput(await kv(['get', 'where']), 'default')
   })
 
-  it('a missing namespace exits 1 and an invalid name exits 2, leaving the setting alone', async () => {
-    const {kv, configDir} = kvSandbox()
+  it('a missing namespace exits 1 (worded as every command words it) and an invalid name exits 2, leaving the setting alone', async () => {
+    const {kv, configDir, location} = kvSandbox()
+    const where = describeLocation(commandLocation(location))
     expect((await kv(['ns', 'create', 'real'])).code).toBe(0)
     expect((await kv(['ns', 'use', 'real'])).code).toBe(0)
-    expect(expectFailure(await kv(['ns', 'use', 'nope']), 1)).toContain('nope')
+    const missing = 'kv: namespace "nope" does not exist in ' + where + ' (create it with: kv ns create nope)'
+    expect(expectFailure(await kv(['ns', 'use', 'nope']), 1)).toBe(missing)
+    expect(expectFailure(await kv(['get', 'k', '-n', 'nope']), 1)).toBe(missing)
     expectFailure(await kv(['ns', 'use', 'Not Valid']), 2)
-    expect(JSON.parse(readFileSync(join(configDir, 'kv', 'config.json'), 'utf8'))).toEqual({defaultNamespace: 'real'})
+    expect(JSON.parse(readFileSync(join(configDir, 'kv', 'config.json'), 'utf8'))).toEqual({defaultNamespaces: {[storeKey(commandLocation(location))]: 'real'}})
   })
 
   it('"default" may be chosen before it exists', async () => {
@@ -289,5 +300,28 @@ describe('kv ns clean without a terminal', () => {
     expect(expectFailure(await kv(['ns', 'clean']), 2)).toContain('kv delete --prefix')
     expectFailure(await kv(['ns', 'clean', 'default']), 2)
     expectOutput(await kv(['list']), 'a\n')
+  })
+})
+
+describe('kv store show', () => {
+  it('prints the store on stdout and where the choice came from on stderr (--json: {store, source})', async () => {
+    const {kv, configDir, dataDir} = kvSandbox({local: true})
+    const local = `local (${dataDir})\n`
+    // Neither KV_STORE nor a saved store: the default.
+    const unset = {KV_STORE: undefined}
+    const shown = async (args: string[], env: Record<string, string | undefined>) => {
+      const result = await kv(['store', 'show', ...args], {env})
+      expect(result.code, result.stderr).toBe(0)
+      return {stdout: result.text, stderr: result.stderr}
+    }
+    expect(await shown([], unset)).toEqual({stdout: local, stderr: 'kv: the default: no --store, KV_STORE or kv store use\n'})
+    expect(await shown(['--store', 'local'], unset)).toEqual({stdout: local, stderr: 'kv: chosen with --store\n'})
+    expect(await shown([], {KV_STORE: 'local'})).toEqual({stdout: local, stderr: 'kv: chosen with the KV_STORE environment variable\n'})
+    const file = join(configDir, 'kv', 'config.json')
+    mkdirSync(join(configDir, 'kv'), {recursive: true})
+    writeFileSync(file, JSON.stringify({store: 'redis://kv:secret@10.0.0.5:6380/2'}))
+    expect(await shown([], unset)).toEqual({stdout: 'redis://kv:***@10.0.0.5:6380/2\n', stderr: `kv: chosen with kv store use (saved in ${file})\n`})
+    const json = await kv(['store', 'show', '--json'], {env: unset})
+    expect({code: json.code, stdout: JSON.parse(json.text), stderr: json.stderr}).toEqual({code: 0, stdout: {store: 'redis://kv:***@10.0.0.5:6380/2', source: 'settings'}, stderr: ''})
   })
 })

@@ -46,7 +46,7 @@ describe('kv export', () => {
     const pipe = await sh('kv export | kv import - -n other', env)
     expect(pipe.code).toBe(0)
     // One revision on LMDB; on Redis one per chunk applied.
-    expect(pipe.stderr).toMatch(new RegExp(`^kv: imported ${keys.length} keys into other at revisions? 1(-\\d+)?\n$`))
+    expect(pipe.stderr).toMatch(new RegExp(`^kv: imported ${keys.length} records into other at revisions? 1(-\\d+)?\n$`))
 
     const listed = async (ns: string) => JSON.parse((await kv(['list', '--json', '-n', ns])).text) as {keys: Array<{name: string; expiresAt: number | null}>}
     const [source, copy] = await Promise.all([listed('default'), listed('other')])

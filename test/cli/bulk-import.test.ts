@@ -11,13 +11,21 @@ describe('kv import', () => {
   it('reads NDJSON from stdin and a JSON array from a file; prints a one-line summary on stderr only', async () => {
     const {kv} = kvSandbox()
     const fromStdin = await kv(['import', '-'], {input: ndjson({key: 'a', value: '1'}, {key: 'b', value: 'Af8=', base64: true})})
-    expect({code: fromStdin.code, stdout: fromStdin.text, stderr: fromStdin.stderr}).toEqual({code: 0, stdout: '', stderr: 'kv: imported 2 keys into default at revision 1\n'})
+    expect({code: fromStdin.code, stdout: fromStdin.text, stderr: fromStdin.stderr}).toEqual({code: 0, stdout: '', stderr: 'kv: imported 2 records into default at revision 1\n'})
     const file = join(tempDir(), 'flags.json')
     writeFileSync(file, JSON.stringify([{key: 'c', value: '3', expiration: 1000}, {key: 'd', value: '4', expiration_ttl: 3600}], null, 2))
     const fromFile = await kv(['import', file])
-    expect({code: fromFile.code, stderr: fromFile.stderr}).toEqual({code: 0, stderr: 'kv: imported 1 key into default at revision 2 (1 skipped: already expired)\n'})
+    expect({code: fromFile.code, stderr: fromFile.stderr}).toEqual({code: 0, stderr: 'kv: imported 1 record into default at revision 2 (1 skipped: already expired)\n'})
     expectOutput(await kv(['list']), 'a\nb\nd\n')
     expectOutput(await kv(['get', 'b']), new Uint8Array([0x01, 0xff]))
+  })
+
+  it('counts records, not keys: two records of one key are "2 records", and the later one is stored', async () => {
+    const {kv} = kvSandbox()
+    const result = await kv(['import', '-'], {input: ndjson({key: 'k', value: 'first'}, {key: 'k', value: 'second'})})
+    expect({code: result.code, stderr: result.stderr}).toEqual({code: 0, stderr: 'kv: imported 2 records into default at revision 1\n'})
+    expectOutput(await kv(['list']), 'k\n')
+    expectOutput(await kv(['get', 'k']), 'second')
   })
 
   it('--json prints {imported, skipped, existing, revisions} on stdout and nothing else', async () => {
@@ -35,7 +43,7 @@ describe('kv import', () => {
     const input = ndjson({key: 'set-by-admin', value: 'default'}, {key: 'new', value: 'default'}, {key: 'expired', value: 'default'})
     const seeded = await kv(['import', '-', '--if-absent'], {input})
     expect({code: seeded.code, stdout: seeded.text}).toEqual({code: 0, stdout: ''})
-    expect(seeded.stderr).toMatch(/^kv: imported 2 keys into default at revisions? 3(-\d+)?; 1 record left as it was \(the key exists\)\n$/)
+    expect(seeded.stderr).toMatch(/^kv: imported 2 records into default at revisions? 3(-\d+)?; 1 record left as it was \(the key exists\)\n$/)
     expectOutput(await kv(['get', 'set-by-admin']), 'on')
     expectOutput(await kv(['get', 'new']), 'default')
     expectOutput(await kv(['get', 'expired']), 'default')
@@ -60,7 +68,7 @@ describe('kv import', () => {
     expect(result.code).toBe(0)
     expect(result.stderr.split('\n').filter(Boolean)).toEqual([
       'kv: record 0 (line 1): ignoring unknown field "x" (and any others like it)',
-      'kv: imported 2 keys into default at revision 1',
+      'kv: imported 2 records into default at revision 1',
     ])
     expect(JSON.parse((await kv(['list', '--json'])).text).keys.map((key: {metadata: unknown}) => key.metadata)).toEqual([{}, {by: 'ci'}])
   })
@@ -91,6 +99,6 @@ describe('kv import', () => {
     const {kv} = kvSandbox()
     expectFailure(await kv(['import', '-', '-n', 'nope'], {input: ndjson({key: 'a', value: '1'})}), 1)
     const empty = await kv(['import', '-'], {input: ''})
-    expect({code: empty.code, stderr: empty.stderr}).toEqual({code: 0, stderr: 'kv: imported 0 keys into default\n'})
+    expect({code: empty.code, stderr: empty.stderr}).toEqual({code: 0, stderr: 'kv: imported 0 records into default\n'})
   })
 })

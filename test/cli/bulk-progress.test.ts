@@ -38,7 +38,7 @@ describe('kv import on a terminal', () => {
     const {code, screen} = await run
     expect(code).toBe(0)
     expect(screen).toMatch(/importing \| \d+ records/)
-    expect(screen).toContain('kv: imported 3000 keys into default')
+    expect(screen).toContain('kv: imported 3000 records into default')
   })
 
   it('a quick import shows no bar, only the summary', async () => {
@@ -47,7 +47,7 @@ describe('kv import on a terminal', () => {
     writeFileSync(file, records(0, 10))
     const {code, screen} = await onTerminal(`import "${file}"`, childEnv(env))
     expect(code).toBe(0)
-    expect(screen.trim()).toBe('kv: imported 10 keys into default at revision 1')
+    expect(screen.trim()).toBe('kv: imported 10 records into default at revision 1')
     expect((await kv(['list'])).text.split('\n').filter(Boolean)).toHaveLength(10)
   })
 

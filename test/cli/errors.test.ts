@@ -62,6 +62,23 @@ describe('usage errors: exit 2, one line on stderr, nothing on stdout', () => {
     expectOutput(await kv(['get', 'k']), 'v')
   })
 
+  it("oclif's parse errors are one line in kv's words, naming the problem and where help is", async () => {
+    const {kv} = kvSandbox()
+    const cases: [string[], string][] = [
+      [['put'], 'kv: missing argument KEY: key to write (1 to 512 bytes of UTF-8); see kv put --help'],
+      [['ns', 'create'], 'kv: missing argument NAME: name of the new namespace; see kv ns create --help'],
+      [['completion'], 'kv: missing argument SHELL: shell to write the script for (bash, zsh, fish); see kv completion --help'],
+      [['put', 'k', 'v', 'extra'], 'kv: unexpected argument "extra"; see kv put --help'],
+      [['get', 'k', '--bogus'], 'kv: unknown flag --bogus; see kv get --help'],
+      [['put', 'k', 'v', '--expires-in'], 'kv: --expires-in needs a value'],
+      [['export', '--format', 'xml'], 'kv: --format: "xml" is not one of ndjson, json'],
+      [['completion', 'tcsh'], 'kv: "tcsh" is not one of bash, zsh, fish'],
+      [['delete', '--from', '-', '--prefix', 'b'], 'kv: --from and --prefix cannot be used together; see kv delete --help'],
+    ]
+    const results = await Promise.all(cases.map(([args]) => kv(args)))
+    for (const [i, result] of results.entries()) expect(expectFailure(result, 2), cases[i][0].join(' ')).toBe(cases[i][1])
+  })
+
   it('with --json, errors of get and list are one JSON line on stderr', async () => {
     const {kv} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'k', 'v']))

@@ -58,6 +58,9 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
       [['delete', 'k', 'gone'], 0],
       [['delete', '--prefix', 'p', '--yes', '--json'], 0],
       [['get', 'gone'], 1],
+      // Global flags before the command (src/cli/argv-habits.ts) start on the fast path too.
+      [['-n', 'default', 'get', 'k'], 1],
+      [['--store', 'local', '--json', 'list'], 0],
     ]
     for (const [args, code] of runs) {
       const result = await kv(args, {env, input: 'from stdin'})
@@ -72,7 +75,7 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
     const result = await kv(['get', 'k', '--bogus'], {env: {KV_STARTUP_TRACE: '1'}})
     const {trace, stderr} = traceOf(result)
     expect(result.code).toBe(2)
-    expect(stderr).toBe('kv: Nonexistent flag: --bogus\n')
+    expect(stderr).toBe('kv: unknown flag --bogus; see kv get --help\n')
     expect(trace.path).toBe('fast')
     expect(trace.deferred).toContain('@oclif/core/lib/parser/errors.js')
     expect(trace.deferred).not.toContain('@oclif/core/lib/config/index.js')
@@ -81,7 +84,7 @@ describe('the fast path (src/cli/fast-path.ts)', () => {
   it('leaves help, version, topics, other commands, unknown commands and debugging to oclif', async () => {
     const {kv} = kvSandbox()
     const env = {KV_STARTUP_TRACE: '1'}
-    const cases = [['get', '--help'], ['list', 'a', '--help'], ['--version'], ['ns'], ['ns', 'list'], ['help', 'get'], ['gett', 'k'], []]
+    const cases = [['get', '--help'], ['get', '-h'], ['list', 'a', '--help'], ['--version'], ['ns'], ['ns', 'list'], ['help', 'get'], ['gett', 'k'], ['-n', 'x', 'gett'], []]
     for (const args of cases) {
       const {trace} = traceOf(await kv(args, {env}))
       expect(trace.path, `kv ${args.join(' ')}`).toBe('oclif')

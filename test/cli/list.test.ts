@@ -2,10 +2,10 @@ import {describe, expect, it} from 'vitest'
 
 import {namespaceExists, openNamespace} from '../../src/index.js'
 import {kvSandbox} from '../helpers.js'
-import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
+import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 
 interface Page {
-  keys: {name: string; expiresAt: number | null}[]
+  keys: {name: string; expiresAt: number | null; revision: number}[]
   cursor: string | null
   complete: boolean
 }
@@ -156,6 +156,32 @@ describe('kv list', () => {
       expectFailure(result, 2)
     }
     expectFailure(json, 2, {json: true, code: 'CURSOR_INVALID'})
+  })
+
+  it('takes only a cursor kv printed: --cursor null (jq of a complete page) and other base64url text exit 2', async () => {
+    const {kv} = kvSandbox()
+    for (const key of ['a', 'foo', 'fop']) expectQuietSuccess(await kv(['put', key, 'v']))
+    const complete = await kv(['list', '--json'])
+    expect(JSON.parse(complete.text)).toMatchObject({cursor: null, complete: true})
+    expect(expectFailure(await kv(['list', '--cursor', 'null']), 2)).toBe('kv: invalid cursor "null": a complete list has cursor null, and nothing follows it')
+    expect(expectFailure(await kv(['list', '--cursor', 'Zm9v']), 2)).toBe('kv: invalid cursor "Zm9v": not one kv made; pass the cursor a previous list returned, exactly')
+    expectFailure(await kv(['list', '--json', '--cursor', 'null']), 2, {json: true, code: 'CURSOR_INVALID'})
+  })
+
+  it("the help's loop walks every key and stops at the page whose cursor is null", async () => {
+    const {kv, env, location} = kvSandbox()
+    const keys = Array.from({length: 25}, (_, i) => `key:${String(i).padStart(2, '0')}`)
+    const ns = await openNamespace('default', {...location, create: true})
+    await ns.batch((batch) => {
+      for (const key of keys) batch.put(key, 'v')
+    })
+    await ns.close()
+    const help = (await kv(['list', '--help'])).text
+    const loop = help.split('\n').map((line) => line.trim()).find((line) => line.startsWith('cursor=; while'))
+    expect(loop).toBeDefined()
+    const result = await sh(loop!.replace('kv list --json', 'kv list --json --limit 10'), env)
+    expect({code: result.code, stderr: result.stderr}).toEqual({code: 0, stderr: ''})
+    expect(result.text).toBe(`${keys.join('\n')}\n`)
   })
 
   it('prints nothing and exits 0 on a never-written default namespace, without creating it', async () => {

@@ -2,8 +2,8 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {listNamespaces, namespaceExists} from '../../src/index.js'
-import {kvSandbox} from '../helpers.js'
+import {deleteNamespace, listNamespaces, namespaceExists} from '../../src/index.js'
+import {kvSandbox, tempDir} from '../helpers.js'
 import {freshLocation, TEST_STORE} from '../store-under-test.js'
 import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
 
@@ -174,11 +174,11 @@ describe('choosing the namespace and the place', () => {
     expectFailure(viaEnv, 1)
   })
 
-  it('uses defaultNamespace from $XDG_CONFIG_HOME/kv/config.json when -n is absent; -n and KV_NAMESPACE win', async () => {
-    const {kv, configDir} = kvSandbox()
-    writeConfig(configDir, {defaultNamespace: 'configured'})
+  it('uses the namespace kv ns use saved when -n is absent; -n and KV_NAMESPACE win', async () => {
+    const {kv} = kvSandbox()
     expect((await kv(['ns', 'create', 'configured'])).code).toBe(0)
     expect((await kv(['ns', 'create', 'envns'])).code).toBe(0)
+    expect((await kv(['ns', 'use', 'configured'])).code).toBe(0)
     expectQuietSuccess(await kv(['put', 'k', 'to configured']))
     expectQuietSuccess(await kv(['put', '-n', 'default', 'k', 'to default']))
     expectQuietSuccess(await kv(['put', 'k', 'to env'], {env: {KV_NAMESPACE: 'envns'}}))
@@ -196,13 +196,56 @@ describe('choosing the namespace and the place', () => {
     expectOutput(results[4], 'k\n')
   })
 
-  it('a configured default namespace that does not exist is not created (exit 1)', async () => {
+  it('the saved default belongs to one store: another store or data dir keeps its own (in both directions)', async () => {
+    const {kv} = kvSandbox()
+    // The store under test (local, or the run's Redis) and a second data dir of local files.
+    const local = ['--store', 'local', '--data-dir', tempDir('kv-other-')]
+    for (const where of [[], local]) {
+      expect((await kv(['ns', 'create', 'flags', ...where])).code).toBe(0)
+      expectQuietSuccess(await kv(['put', 'beta', `default of ${where.length ? 'local' : 'sandbox'}`, ...where]))
+    }
+    expect((await kv(['ns', 'use', 'flags'])).code).toBe(0)
+    expectQuietSuccess(await kv(['put', 'beta', 'on']))
+    expectOutput(await kv(['get', 'beta', '-n', 'flags']), 'on')
+    // The issue's case: a default saved for one store followed every other one.
+    expectOutput(await kv(['get', 'beta', ...local]), 'default of local')
+    expectOutput(await kv(['get', 'beta']), 'on')
+
+    expect((await kv(['ns', 'use', 'flags', ...local])).code).toBe(0)
+    expect((await kv(['ns', 'use', 'default'])).code).toBe(0)
+    expectOutput(await kv(['get', 'beta']), 'default of sandbox')
+    expectQuietSuccess(await kv(['put', 'beta', 'local flags', ...local]))
+    expectOutput(await kv(['get', 'beta', '-n', 'flags', ...local]), 'local flags')
+    const listed = JSON.parse((await kv(['ns', 'list', '--json', ...local])).text) as {name: string; default: boolean}[]
+    expect(listed.filter((ns) => ns.default).map((ns) => ns.name)).toEqual(['flags'])
+  })
+
+  it('a saved default that no longer exists exits 1, naming the settings file and the store searched; nothing is created', async () => {
     const {kv, configDir, location} = kvSandbox()
-    writeConfig(configDir, {defaultNamespace: 'missing'})
+    expect((await kv(['ns', 'create', 'gone'])).code).toBe(0)
+    expect((await kv(['ns', 'use', 'gone'])).code).toBe(0)
+    await deleteNamespace('gone', location)
     const [put, get] = await Promise.all([kv(['put', 'k', 'v']), kv(['get', 'k'])])
-    expect(expectFailure(put, 1)).toContain('missing')
-    expectFailure(get, 1)
+    const where = typeof location.store === 'string' ? location.store : `local (${location.dataDir})`
+    const line = expectFailure(put, 1)
+    expect(line).toContain(`namespace "gone" does not exist in ${where}; `)
+    expect(line).toContain(`saved in ${join(configDir, 'kv', 'config.json')} by kv ns use`)
+    expect(expectFailure(get, 1)).toBe(line)
     expect(await listNamespaces(location)).toEqual([])
+  })
+
+  it('a default saved by an older kv (one defaultNamespace for every store) still counts for local stores only', async () => {
+    const {kv, configDir} = kvSandbox()
+    writeConfig(configDir, {defaultNamespace: 'configured'})
+    const local = ['--store', 'local', '--data-dir', tempDir('kv-local-')]
+    expect((await kv(['ns', 'create', 'configured', ...local])).code).toBe(0)
+    expectQuietSuccess(await kv(['put', 'k', 'in configured', ...local]))
+    expectOutput(await kv(['get', 'k', '-n', 'configured', ...local]), 'in configured')
+    expectOutput(await kv(['get', 'k', ...local]), 'in configured')
+    if (TEST_STORE !== 'lmdb') {
+      // A Redis store ignores it: "default" there, which does not exist yet (exit 1, key not found).
+      expect(expectFailure(await kv(['get', 'k']), 1)).toBe('kv: key "k" not found in namespace "default"')
+    }
   })
 
   it('an unreadable config file is an error (exit 2), with one line', async () => {

@@ -45,6 +45,15 @@ async function statsOf(location: LocationOptions, namespace = 'default') {
 
 const PREFIX_QUESTION = 'Delete keys starting with'
 
+/** In kv ns clean: answers the prefix question with `prefix`, waits for `listed` in the list, chooses all (`a`). */
+async function chooseAll(tty: TmuxSession, prefix: string, listed: string): Promise<void> {
+  await tty.waitFor(PREFIX_QUESTION)
+  tty.type(prefix)
+  tty.keys('Enter')
+  await tty.waitFor(listed)
+  tty.keys('a', 'Enter')
+}
+
 describe('kv ns clean on a terminal', () => {
   it('prefix, checkbox with size and expiry, confirmation: deletes exactly the chosen keys', async () => {
     const {location, start} = await sandboxWith({
@@ -60,10 +69,13 @@ describe('kv ns clean on a terminal', () => {
     tty.keys('Enter')
     const list = await tty.waitFor('user:4')
     expect(list).toMatch(/user:1\s+2\.0 KiB\s+expires in 2h/)
-    expect(list).toMatch(/user:2\s+1 B\s+expires never/)
+    expect(list).toMatch(/user:2\s+1 B\s+no expiry/)
+    expect(list).toContain('i inverts')
     expect(list).not.toContain('admin')
     tty.keys('Space', 'Down', 'Down', 'Space', 'Enter')
-    await tty.waitFor('Delete 2 keys from namespace "default"?')
+    const asked = await tty.waitFor('Delete 2 keys from namespace "default"?')
+    // The answer's line names the chosen keys once, without their rows' padding.
+    expect(asked).toMatch(/Choose the keys starting with "user:" to delete[^\n]*user:1, user:3\n/)
     tty.type('y')
     tty.keys('Enter')
     const {code, screen} = await tty.exit()
@@ -75,11 +87,7 @@ describe('kv ns clean on a terminal', () => {
   it('`a` toggles all shown keys; answering no deletes nothing', async () => {
     const {location, start} = await sandboxWith({'s:1': {}, 's:2': {}, 's:3': {}, t: {}})
     const tty = start(['ns', 'clean'])
-    await tty.waitFor(PREFIX_QUESTION)
-    tty.type('s:')
-    tty.keys('Enter')
-    await tty.waitFor('s:3')
-    tty.keys('a', 'Enter')
+    await chooseAll(tty, 's:', 's:3')
     await tty.waitFor('Delete 3 keys from namespace "default"?')
     tty.type('n')
     tty.keys('Enter')
@@ -110,7 +118,12 @@ describe('kv ns clean on a terminal', () => {
     await tty.waitFor('251 keys: more than the 200 a list can show')
     tty.keys('Enter') // Type a longer prefix
     await tty.waitFor(/Delete keys starting with[^\n]*\n(.|\n)*Delete keys starting with/)
-    tty.type('k:')
+    tty.type('k')
+    tty.keys('Enter')
+    await tty.waitFor('250 keys starting with "k": more than the 200')
+    tty.keys('Enter') // Type a longer prefix: it starts from "k"
+    await tty.waitFor(/(Delete keys starting with[^\n]*\n(.|\n)*){3}/)
+    tty.type(':')
     tty.keys('Enter')
     await tty.waitFor('250 keys starting with "k:": more than the 200')
     tty.keys('Down', 'Down', 'Enter') // Delete all 250 matching keys
@@ -134,13 +147,35 @@ describe('kv ns clean on a terminal', () => {
     tty.type('nomatch')
     tty.keys('Enter')
     await tty.waitFor('no live keys starting with "nomatch"')
-    await tty.waitFor('2 expired keys in namespace "default" still take disk space. Purge them now?')
+    await tty.waitFor(`2 expired keys in namespace "default" still take ${TEST_STORE === 'lmdb' ? 'disk space' : 'memory'}. Purge them now?`)
     tty.keys('Enter') // default: yes
     const {code, screen} = await tty.exit()
     expect(screen).toContain('purged 2 expired keys')
     expect(code).toBe(0)
     expect(await statsOf(location)).toMatchObject({keys: 1, expired: 0})
     expect(await keysIn(location)).toEqual(['live'])
+  })
+
+  it('names a few of many chosen keys; one expired key "takes" space; keys gone meanwhile are counted apart', async () => {
+    const many: Record<string, object> = {old: {expiresIn: -1, expiredAgo: 3600}}
+    for (let i = 0; i < 51; i++) many[`k:${String(i).padStart(2, '0')}`] = {}
+    const {location, start} = await sandboxWith(many)
+    const tty = start(['ns', 'clean'])
+    await chooseAll(tty, 'k:', 'Choose the keys starting with "k:"')
+    const asked = await tty.waitFor('Delete 51 keys from namespace "default"?')
+    expect(asked).toContain('51 keys: k:00, k:01, k:02, k:03, k:04 and 46 more')
+    expect(asked).not.toContain('k:50')
+    // Another process deletes one of them before the answer.
+    const other = await openNamespace('default', location)
+    await other.delete('k:07')
+    await other.close()
+    tty.type('y')
+    tty.keys('Enter')
+    await tty.waitFor('deleted 50 keys from namespace "default"; one of those chosen had expired or been deleted meanwhile')
+    await tty.waitFor(`1 expired key in namespace "default" still takes ${TEST_STORE === 'lmdb' ? 'disk space' : 'memory'}. Purge it now?`)
+    tty.keys('Enter')
+    expect((await tty.exit()).code).toBe(0)
+    expect(await keysIn(location)).toEqual([])
   })
 
   it('Ctrl-C at the checkbox cancels with exit 130 and deletes nothing', async () => {
@@ -237,5 +272,23 @@ describe('kv ns list on a terminal', () => {
     const size = TEST_STORE === 'lmdb' ? '[\\d.]+ KiB' : '-'
     expect(screen).toMatch(new RegExp(`\\* default\\s*│\\s*2\\s*│\\s*1\\s*│\\s*${size}`))
     expect(screen).toMatch(new RegExp(` {3}empty\\s*│\\s*0\\s*│\\s*0\\s*│\\s*${size}`))
+  })
+
+  it('gives a namespace the size kv ns check gives it (one definition), in the tables and in --json', async () => {
+    const {start, kv} = await sandboxWith({a: {value: 'x'.repeat(300_000)}, b: {}})
+    const listed = JSON.parse((await kv(['ns', 'list', '--json'])).text)[0]
+    const checked = JSON.parse((await kv(['ns', 'check', 'default', '--json'])).text)
+    expect(checked.bytesOnDisk).toBe(listed.bytesOnDisk)
+    if (TEST_STORE === 'lmdb') expect(listed.bytesOnDisk).toBeGreaterThan(300_000)
+    else expect(listed.bytesOnDisk).toBeNull()
+    // The last cell of the table's row for "default".
+    const sizeIn = (screen: string) => {
+      const row = screen.split('\n').find((line) => /│\s*\*?\s*default\s*│/.test(line))
+      return row?.split('│').map((cell) => cell.trim()).filter(Boolean).at(-1)
+    }
+    const listTable = (await start(['ns', 'list']).exit()).screen
+    const checkTable = (await start(['ns', 'check']).exit()).screen
+    expect(sizeIn(listTable)).toBeDefined()
+    expect(sizeIn(checkTable)).toBe(sizeIn(listTable))
   })
 })

@@ -1,8 +1,9 @@
-import {spawn} from 'node:child_process'
+import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {childEnv, KV_BIN, kvSandbox} from '../helpers.js'
-import {expectFailure, expectOutput, expectQuietSuccess} from './cli-assert.js'
+import {KV_BIN, kvSandbox, runKv, tempDir} from '../helpers.js'
+import {expectFailure, expectOutput, expectQuietSuccess, sh} from './cli-assert.js'
 import {TmuxSession} from './tmux.js'
 
 describe('kv put --metadata', () => {
@@ -66,6 +67,29 @@ describe('kv put --if-absent', () => {
   })
 })
 
+describe('the seeding idioms the README and kv put --help show', () => {
+  it('pass when the key was written or already there (exit 3), and fail when the store is down (exit 4)', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+    const {kv, env} = kvSandbox()
+    const help = (await kv(['put', '--help'])).text
+    const idioms = [...readme.split('\n'), ...help.split('\n')]
+      .map((line) => line.replace(/^\s*(\$ )?/, '').replace(/\s+# .*$/, ''))
+      .filter((line) => line.startsWith('kv put') || line.startsWith('rc=0; kv put'))
+      .filter((line) => line.includes('--if-absent ||'))
+    expect(idioms.length).toBeGreaterThanOrEqual(3)
+    const down = {...env, KV_STORE: 'redis://127.0.0.1:1'}
+    for (const idiom of idioms) {
+      const key = /kv put (\S+)/.exec(idiom)![1]
+      expectQuietSuccess(await kv(['delete', key]))
+      // Written, then already there: both pass, and the first value stays.
+      expect((await sh(idiom, env)).code, `${idiom} (absent)`).toBe(0)
+      expect((await sh(idiom.replace(' off ', ' changed '), env)).code, `${idiom} (present)`).toBe(0)
+      expectOutput(await kv(['get', key]), 'off')
+      expect((await sh(idiom, down)).code, `${idiom} (store down)`).not.toBe(0)
+    }
+  })
+})
+
 describe('kv get with several keys', () => {
   it('prints one JSON object keyed by key (with or without --json); exit 1 after printing when one is missing', async () => {
     const {kv} = kvSandbox()
@@ -97,6 +121,15 @@ describe('kv edit', () => {
   /** An editor: a shell script that does `body` to the file it is given (its last argument, "$1" here). */
   function editor(body: string): string {
     return `sh -c '${body.replaceAll("'", "'\\''")}' editor`
+  }
+
+  /** A directory holding a `vi` that writes "from vi" into its file, and the file it creates when it runs. */
+  function fakeVi(): {bin: string; ran: string} {
+    const bin = tempDir('kv-fake-vi-')
+    const ran = join(bin, 'ran')
+    writeFileSync(join(bin, 'vi'), `#!/bin/sh\ntouch '${ran}'\nprintf "from vi" > "$1"\n`)
+    chmodSync(join(bin, 'vi'), 0o755)
+    return {bin, ran}
   }
 
   it('writes back a changed value, keeping its expiration and metadata', async () => {
@@ -134,7 +167,6 @@ describe('kv edit', () => {
     expect(line).toMatch(/^kv: key "flags" changed \(or expired\) in namespace "default" while it was being edited; nothing written; your text is kept in (\S+)$/)
     const file = line.split(' ').at(-1)!
     expectOutput(await kv(['get', 'flags']), '{"beta": "theirs"}')
-    const {readFileSync} = await import('node:fs')
     expect(readFileSync(file, 'utf8')).toBe('{"beta": "mine"}')
   })
 
@@ -163,10 +195,7 @@ describe('kv edit', () => {
   it('on a terminal, text that broke JSON can be fixed at once: kv offers to reopen the editor', async () => {
     const {kv, env} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'cfg', '{"a": 1}']))
-    const {mkdtempSync} = await import('node:fs')
-    const {join} = await import('node:path')
-    const {tmpdir} = await import('node:os')
-    const tries = join(mkdtempSync(join(tmpdir(), 'kv-tries-')), 'count')
+    const tries = join(tempDir('kv-tries-'), 'count')
     // First save: broken JSON; second: fixed.
     const script = `echo x >> "${tries}"; if [ "$(wc -l < "${tries}")" -eq 1 ]; then printf "{\\"a\\": " > "$1"; else printf "{\\"a\\": 2}" > "$1"; fi`
     const session = TmuxSession.start(['edit', 'cfg'], {...env, EDITOR: editor(script)})
@@ -176,18 +205,90 @@ describe('kv edit', () => {
     expectOutput(await kv(['get', 'cfg']), '{"a": 2}')
   })
 
-  it('spawned for real without a terminal, with no EDITOR or VISUAL: runs vi from PATH', async () => {
+  it('without a terminal and with no EDITOR or VISUAL: exit 2 at once, vi never runs', async () => {
     const {kv, env: sandbox} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'k', 'v']))
-    const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs')
-    const {join} = await import('node:path')
-    const {tmpdir} = await import('node:os')
-    const bin = mkdtempSync(join(tmpdir(), 'kv-fake-vi-'))
-    writeFileSync(join(bin, 'vi'), '#!/bin/sh\nprintf "from vi" > "$1"\n')
-    chmodSync(join(bin, 'vi'), 0o755)
-    const env = childEnv({...sandbox, PATH: `${bin}:${process.env.PATH}`, EDITOR: undefined, VISUAL: undefined})
-    const code = await new Promise((resolve) => spawn(process.execPath, [KV_BIN, 'edit', 'k'], {env, stdio: 'ignore'}).on('close', resolve))
-    expect(code).toBe(0)
+    const {bin, ran} = fakeVi()
+    const result = await runKv(['edit', 'k'], {env: {...sandbox, PATH: `${bin}:${process.env.PATH}`, EDITOR: undefined, VISUAL: undefined}})
+    expect(expectFailure(result, 2)).toBe('kv: kv edit needs a terminal, or EDITOR set to a command that does not need one')
+    expect(existsSync(ran)).toBe(false)
+    expectOutput(await kv(['get', 'k']), 'v')
+  })
+
+  it('on a terminal, with no EDITOR or VISUAL: runs vi from PATH', async () => {
+    const {kv, env} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'k', 'v']))
+    const {bin, ran} = fakeVi()
+    const session = TmuxSession.start(['edit', 'k'], {...env, PATH: `${bin}:${process.env.PATH}`, EDITOR: '', VISUAL: ''})
+    expect((await session.exit()).code).toBe(0)
+    expect(existsSync(ran)).toBe(true)
     expectOutput(await kv(['get', 'k']), 'from vi')
+  })
+
+  it('the newline an editor ends the file with is not stored when the value had none; one that ended with a newline keeps it', async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'flag:x', 'off', '--metadata', '{"owner":"ana"}']))
+    const before = JSON.parse((await kv(['get', 'flag:x', '--json'])).text)
+    const unchanged = await kv(['edit', 'flag:x'], {env: {EDITOR: editor('printf "\\n" >> "$1"')}})
+    expect({code: unchanged.code, stderr: unchanged.stderr}).toEqual({code: 0, stderr: 'kv: no changes to key "flag:x"; nothing written\n'})
+    expect(JSON.parse((await kv(['get', 'flag:x', '--json'])).text)).toEqual(before)
+    const cases: [string, string, string][] = [
+      ['off', 'on\\n', 'on'],
+      ['off', 'on\\r\\n', 'on'],
+      ['off', 'on\\n\\n', 'on\n'],
+      ['line\n', 'two\\n', 'two\n'],
+      ['line\n', 'two', 'two'],
+    ]
+    for (const [stored, saved, expected] of cases) {
+      expectQuietSuccess(await kv(['put', 'k', stored]))
+      expectQuietSuccess(await kv(['edit', 'k'], {env: {EDITOR: editor(`printf "${saved}" > "$1"`)}}))
+      expectOutput(await kv(['get', 'k']), expected)
+    }
+  })
+
+  it('in vi on a terminal, :wq without a change writes nothing; an edit stores no newline the value did not have', async () => {
+    const {kv, env} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'flag:x', 'off']))
+    // A home of its own: no vimrc but the system's.
+    const vi = {...env, HOME: tempDir('kv-home-'), EDITOR: '', VISUAL: ''}
+    const wq = TmuxSession.start(['edit', 'flag:x'], vi)
+    await wq.waitFor(/^off\s*$/m)
+    wq.type(':wq')
+    wq.keys('Enter')
+    const {code, screen} = await wq.exit()
+    expect(code).toBe(0)
+    expect(screen).toContain('kv: no changes to key "flag:x"; nothing written')
+    expectOutput(await kv(['get', 'flag:x']), 'off')
+
+    const edit = TmuxSession.start(['edit', 'flag:x'], vi)
+    await edit.waitFor(/^off\s*$/m)
+    edit.type('ciwon')
+    edit.keys('Escape')
+    edit.type(':wq')
+    edit.keys('Enter')
+    expect((await edit.exit()).code).toBe(0)
+    expectOutput(await kv(['get', 'flag:x']), 'on')
+  })
+
+  it("the editor's own output goes to stderr: stdout carries only what kv prints", async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'k', 'v']))
+    const result = await kv(['edit', 'k', '--json'], {env: {EDITOR: editor('echo editor-noise; printf x > "$1"')}})
+    expect({code: result.code, stdout: JSON.parse(result.text), stderr: result.stderr}).toEqual({code: 0, stdout: {key: 'k', written: true}, stderr: 'editor-noise\n'})
+  })
+
+  it('Ctrl-C at "Edit it again?" cancels with exit 130, saying where the edited text is kept', async () => {
+    const {kv, env} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'cfg', '{"a": 1}']))
+    const session = TmuxSession.start(['edit', 'cfg'], {...env, EDITOR: editor('printf "{\\"a\\": " > "$1"')})
+    await session.waitFor('Edit it again?')
+    session.keys('C-c')
+    const {code, screen} = await session.exit()
+    expect(code).toBe(130)
+    expect(screen).not.toContain('internal error')
+    const file = /kv: cancelled; nothing written; your text is kept in (\S+)/.exec(screen)?.[1]
+    expect(file, screen).toBeDefined()
+    expect(readFileSync(file!, 'utf8')).toBe('{"a": ')
+    expectOutput(await kv(['get', 'cfg']), '{"a": 1}')
   })
 })

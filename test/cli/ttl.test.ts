@@ -75,9 +75,14 @@ describe('kv put --expires-in', () => {
       kv(['put', 'k', 'new', '--expires-in=-5']),
     ])
     for (const [i, result] of results.entries()) {
-      expect(result.code, `--expires-in ${JSON.stringify(garbage[i] ?? '=-5')}`).toBe(2)
-      expectFailure(result, 2)
+      const ttl = garbage[i] ?? '-5'
+      expect(result.code, `--expires-in ${JSON.stringify(ttl)}`).toBe(2)
+      // One wording for every bad TTL, in the CLI's terms, naming the limits.
+      expect(expectFailure(result, 2)).toBe(
+        `kv: --expires-in: invalid TTL ${JSON.stringify(ttl)}: use more than 0 seconds and at most 100 years, as seconds or a number with s, m, h or d (90s, 30m, 1h, 7d)`,
+      )
     }
+    expect(expectFailure(await kv(['incr', 'n', '--expires-in', '0']), 2)).toMatch(/^kv: --expires-in: invalid TTL "0": use more than 0 seconds/)
     const json = JSON.parse((await kv(['get', 'k', '--json'])).text)
     expect(json).toEqual({key: 'k', value: 'previous', base64: false, expiresAt: null, metadata: null, revision: 1})
   })

@@ -146,6 +146,46 @@ describe('list', () => {
   })
 })
 
+describe('keys', () => {
+  it('yields every live key under the prefix, past the 1,000 a list returns, in byte order', async () => {
+    const {ns, clock} = await freshNamespace()
+    const sessions = numberedKeys(2_500, 'session:')
+    await ns.batch((batch) => {
+      for (const key of sessions) batch.put(key, 'v')
+      batch.put('session:expiring', 'v', {expiresIn: 1})
+      batch.put('user:1', 'v')
+    })
+    clock.advance(1_000)
+    expect(await ns.list({prefix: 'session:'})).toHaveLength(1_000)
+    const seen: string[] = []
+    for await (const key of ns.keys({prefix: 'session:'})) seen.push(key)
+    expect(seen).toEqual(sessions)
+  })
+
+  it('the README\'s cleanup loop deletes every matching key as it goes', async () => {
+    const {ns} = await freshNamespace()
+    const sessions = numberedKeys(2_100, 'session:')
+    await ns.batch((batch) => {
+      for (const key of [...sessions, 'user:1']) batch.put(key, 'v')
+    })
+    for await (const key of ns.keys({prefix: 'session:'})) await ns.delete(key)
+    expect(await ns.list()).toEqual(['user:1'])
+  })
+
+  it('of an empty namespace or an impossible prefix yields nothing; a bad prefix fails with KEY_INVALID', async () => {
+    const {ns} = await freshNamespace()
+    const all = async (prefix?: string) => {
+      const keys: string[] = []
+      for await (const key of ns.keys({prefix})) keys.push(key)
+      return keys
+    }
+    expect(await all()).toEqual([])
+    await ns.put('a', 'v')
+    expect(await all('x'.repeat(600))).toEqual([])
+    await expectKvError(all(42 as unknown as string), 'KEY_INVALID')
+  })
+})
+
 describe('listPage', () => {
   it('reports each key with its expiry time', async () => {
     const {ns, clock} = await freshNamespace()
@@ -325,12 +365,33 @@ describe('listPage', () => {
     const {ns} = await freshNamespace()
     await ns.put('a', 'v')
     const tooLong = Buffer.alloc(513, 0x61).toString('base64url')
-    const maxLength = Buffer.alloc(512, 0x61).toString('base64url')
     for (const cursor of ['!!', '', 'a b', 'abc=', 'a/b', 'A', tooLong, 42, {}]) {
       await expectKvError(ns.listPage({cursor: cursor as string}), 'CURSOR_INVALID')
     }
-    // A cursor of exactly 512 bytes is a key that could exist.
-    expect(await ns.listPage({cursor: maxLength})).toEqual({keys: [], cursor: null, complete: true})
+  })
+
+  it('takes only a cursor kv made: not "null" (what a complete list gives), nor any base64url text, nor a damaged one', async () => {
+    const {ns} = await freshNamespace()
+    for (const key of ['a', 'b', 'foo', 'fop']) await ns.put(key, 'v')
+    const {cursor} = await ns.listPage({limit: 1})
+    expect(typeof cursor).toBe('string')
+    const changed = cursor!.slice(0, 3) + (cursor![3] === 'A' ? 'B' : 'A') + cursor!.slice(4)
+    const notMade = [Buffer.from('foo').toString('base64url'), Buffer.from('a').toString('base64url'), cursor!.slice(0, -2), `${cursor}AA`, changed]
+    for (const text of notMade) {
+      const error = await expectKvError(ns.listPage({cursor: text}), 'CURSOR_INVALID')
+      expect(error.message).toBe(`invalid cursor ${JSON.stringify(text)}: not one kv made; pass the cursor a previous list returned, exactly`)
+    }
+    const error = await expectKvError(ns.listPage({cursor: 'null'}), 'CURSOR_INVALID')
+    expect(error.message).toBe('invalid cursor "null": a complete list has cursor null, and nothing follows it')
+  })
+
+  it('a cursor at a 512-byte key (the longest) continues after it', async () => {
+    const {ns} = await freshNamespace()
+    const longest = 'a'.repeat(512)
+    for (const key of [longest, 'b']) await ns.put(key, 'v')
+    const first = await ns.listPage({limit: 1})
+    expect(first.keys.map((key) => key.name)).toEqual([longest])
+    expect((await ns.listPage({cursor: first.cursor})).keys.map((key) => key.name)).toEqual(['b'])
   })
 
   it('cursor null or undefined starts at the beginning', async () => {

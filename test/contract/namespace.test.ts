@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {KvError} from '../../src/index.js'
-import {expectBytes, expectKvError, freshNamespace} from './fixture.js'
+import {close, expectBytes, expectKvError, freshNamespace} from './fixture.js'
 
 describe('get / put / delete', () => {
   it('returns what was put, and null for a key that was never put', async () => {
@@ -226,6 +226,46 @@ describe('errors', () => {
     expect(error).toBeInstanceOf(Error)
     expect(error).toBeInstanceOf(KvError)
     expect(error.name).toBe('KvError')
+  })
+})
+
+describe('a closed namespace', () => {
+  it('every call fails with NAMESPACE_CLOSED, in kv\'s words; closing again is fine', async () => {
+    const {ns} = await freshNamespace('closing')
+    await ns.put('k', 'v')
+    await close(ns)
+    const calls: [string, () => Promise<unknown>][] = [
+      ['get', () => ns.get('k')],
+      ['get json', () => ns.get('k', 'json')],
+      ['get bytes', () => ns.get('k', 'bytes')],
+      ['get many', () => ns.get(['k'])],
+      ['getEntry', () => ns.getEntry('k')],
+      ['getWithMetadata', () => ns.getWithMetadata('k')],
+      ['put', () => ns.put('k', 'w')],
+      ['putAll', () => ns.putAll((async function* () {
+        yield [{key: 'k', value: 'w'}]
+      })())],
+      ['batch', () => ns.batch((batch) => batch.put('k', 'w'))],
+      ['incr', () => ns.incr('n')],
+      ['delete', () => ns.delete('k')],
+      ['deleteMany', () => ns.deleteMany(['k'])],
+      ['deletePrefix', () => ns.deletePrefix('k')],
+      ['list', () => ns.list()],
+      ['listPage', () => ns.listPage()],
+      ['keys', async () => {
+        for await (const key of ns.keys()) return key
+      }],
+      ['entries', async () => {
+        for await (const entry of ns.entries()) return entry
+      }],
+      ['stats', () => ns.stats()],
+      ['purgeExpired', () => ns.purgeExpired()],
+    ]
+    for (const [what, call] of calls) {
+      const error = await expectKvError(call(), 'NAMESPACE_CLOSED')
+      expect(error.message, what).toBe('namespace "closing" is closed: open it again with openNamespace')
+    }
+    await expect(ns.close()).resolves.toBeUndefined()
   })
 })
 

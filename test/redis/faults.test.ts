@@ -183,7 +183,8 @@ describe('kv store use', () => {
     const redis = inject('redis')
     const url = `${redis.url}?prefix=store-use-${process.pid}:`
     expectFailure(await run(['store', 'use', 'redis://127.0.0.1:1']), 4)
-    expectOutput(await run(['store', 'show']), `local (${dataDir})\n`)
+    const shown = await run(['store', 'show'])
+    expect({code: shown.code, stdout: shown.text, stderr: shown.stderr}).toEqual({code: 0, stdout: `local (${dataDir})\n`, stderr: 'kv: the default: no --store, KV_STORE or kv store use\n'})
     const used = await run(['store', 'use', url])
     expect(used.code).toBe(0)
     expect(used.stderr).toMatch(/^kv: commands now use redis:\/\/127\.0\.0\.1:\d+\?prefix=store-use-\d+: \(saved in .*config\.json\)\n$/)

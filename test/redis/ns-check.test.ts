@@ -60,6 +60,7 @@ describe('kv ns check on Redis', () => {
       problems: [],
       problemCount: 0,
       notes: [],
+      bytesOnDisk: null,
       details: {store: 'redis', indexedKeys: 30, indexedExpiries: 10, records: 30, stagedChunks: 0},
     })
   })

@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {damagedSummary, reportCheck, SHOWN_PROBLEMS, writeCheckTable} from '../../cli/check-report.js'
 import {EXIT} from '../../cli/exit-codes.js'
-import {storeLocation} from '../../cli/namespace.js'
+import {findingNamespace, storeLocation} from '../../cli/namespace.js'
 import {message, stdoutIsTerminal} from '../../cli/output.js'
 import {checkEveryNamespace, checkNamespace, type NamespaceCheck} from '../../engine/check.js'
 
@@ -15,7 +15,7 @@ export default class NsCheck extends KvCommand<typeof NsCheck> {
       'records agree. Redis: checks that the keys and exp indexes and the records agree. Without NAME, checks ' +
       `every namespace. Exit 0 when all are sound; otherwise exit 4 and one line per problem on stderr (at most ${SHOWN_PROBLEMS} ` +
       'per namespace, then how many more). On a terminal: a table of keys, expired keys, tree depth, pages in use, ' +
-      'free pages and file size; otherwise one line per namespace: NAME, a tab, ok or damaged. --json: the full ' +
+      'free pages and size on disk (as kv ns list gives it); otherwise one line per namespace: NAME, a tab, ok or damaged. --json: the full ' +
       'report (an object for NAME, an array without), every problem included.',
   )
   static override enableJsonFlag = true
@@ -31,7 +31,7 @@ export default class NsCheck extends KvCommand<typeof NsCheck> {
     const json = this.jsonEnabled()
     const named = this.args.name
     const checks: NamespaceCheck[] = []
-    for await (const checked of named === undefined ? checkEveryNamespace(location) : [await checkNamespace(named, location)]) {
+    for await (const checked of named === undefined ? checkEveryNamespace(location) : [await findingNamespace({name: named, saved: false}, location, () => checkNamespace(named, location))]) {
       checks.push(checked)
       if (!json) reportCheck(checked)
     }

@@ -1,10 +1,9 @@
 import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../../cli/base-command.js'
-import {configuredDefaultNamespace} from '../../cli/config.js'
 import {yesFlag} from '../../cli/flags.js'
 import {plural} from '../../cli/format.js'
-import {storeLocation} from '../../cli/namespace.js'
+import {findingNamespace, savedNamespace, storeLocation} from '../../cli/namespace.js'
 import {message} from '../../cli/output.js'
 import {confirm, handlingCancel, requireTerminalOr} from '../../cli/prompts.js'
 import {deleteNamespace, openNamespace} from '../../engine/open.js'
@@ -25,7 +24,7 @@ export default class NsDelete extends KvCommand<typeof NsDelete> {
     const {name} = this.args
     const location = storeLocation(this.flags)
     // Opening it first also checks that it exists (exit 1 when not), before anything is asked.
-    const namespace = await openNamespace(name, location)
+    const namespace = await findingNamespace({name, saved: false}, location, () => openNamespace(name, location))
     const {keys} = await namespace.stats().finally(() => namespace.close())
     let deleted = this.flags.yes
     if (!deleted) {
@@ -40,7 +39,7 @@ export default class NsDelete extends KvCommand<typeof NsDelete> {
     } else {
       await deleteNamespace(name, location)
       if (!this.jsonEnabled()) message(`deleted namespace "${name}" (${plural(keys, 'key')})`)
-      if (configuredDefaultNamespace() === name) message(`"${name}" was the default namespace: choose another with kv ns use`)
+      if (savedNamespace(location) === name) message(`"${name}" was the default namespace: choose another with kv ns use`)
     }
     return {name, deleted, keys}
   }

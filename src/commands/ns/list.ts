@@ -1,6 +1,6 @@
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {humanBytes, retentionSpec} from '../../cli/format.js'
-import {namespaceName, storeLocation} from '../../cli/namespace.js'
+import {chosenNamespace, storeLocation} from '../../cli/namespace.js'
 import {stdoutIsTerminal, writeLines} from '../../cli/output.js'
 import {writeTable} from '../../cli/table.js'
 import {isKvError} from '../../engine/errors.js'
@@ -46,7 +46,7 @@ export default class NsList extends KvCommand<typeof NsList> {
       writeLines(names)
       return []
     }
-    const current = namespaceName(this.flags)
+    const current = chosenNamespace(this.flags, location).name
     const summaries: NamespaceSummary[] = []
     for (const name of names) {
       let namespace

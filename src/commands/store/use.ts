@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {KvCommand, helpText} from '../../cli/base-command.js'
 import {message} from '../../cli/output.js'
-import {saveSetting} from '../../cli/settings.js'
+import {saveStore} from '../../cli/settings.js'
 import {listNamespaces} from '../../engine/open.js'
 import {describeStoreLocation} from '../../engine/store/location.js'
 
@@ -27,7 +27,7 @@ export default class StoreUse extends KvCommand<typeof StoreUse> {
     const shown = describeStoreLocation(url, this.flags['data-dir'] ?? 'the data dir')
     // Listing namespaces checks the URL, the connection, the credentials and the server's eviction policy.
     await listNamespaces({store: url, dataDir: this.flags['data-dir']})
-    const file = await saveSetting('store', url === 'local' ? undefined : url)
+    const file = await saveStore(url === 'local' ? undefined : url)
     if (!this.jsonEnabled()) message(`commands now use ${shown} (saved in ${file})`)
     return {store: shown}
   }

@@ -71,6 +71,8 @@ export interface StoreCheck {
   problemCount: number
   /** Things worth knowing that are not damage (leaked pages, leftovers of an import). */
   notes: string[]
+  /** What the namespace takes on disk, as StoreStats.bytesOnDisk counts it; null on a store that cannot tell (Redis). */
+  bytesOnDisk: number | null
   details: LmdbCheckDetails | RedisCheckDetails | null
 }
 

@@ -293,6 +293,11 @@ export interface StoreBackend {
    * without it cannot be checked.
    */
   check?(name: string, options: {now: number}): Promise<StoreCheck>
+  /**
+   * `check` of several namespaces, in order, done the way the store does it fastest (LMDB: in one process
+   * rather than one each); a namespace gone by its turn is left out. Optional: without it, `check` each.
+   */
+  checkEach?(names: readonly string[], options: {now: number}): AsyncIterable<{name: string; check: StoreCheck}>
   /** Releases what the backend holds (connections); namespaces opened from it must be closed first. */
   close(): Promise<void>
 }

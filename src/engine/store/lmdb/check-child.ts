@@ -1,13 +1,14 @@
 /**
- * The process that reads a namespace for `kv ns check` (started by store/lmdb/check.ts with the namespace's
- * directory and `now`): LMDB aborts the process (SIGSEGV, SIGBUS, SIGABRT) on some damaged pages instead of
- * returning an error, so whatever goes through lmdb-js runs here, where an abort kills only this process.
+ * The process that reads namespaces for `kv ns check` (started by store/lmdb/check.ts with `now` and the
+ * namespaces' directories, checked one after another): LMDB aborts the process (SIGSEGV, SIGBUS, SIGABRT) on
+ * some damaged pages instead of returning an error, so whatever goes through lmdb-js runs here, where an abort
+ * kills only this process (the parent starts another for the namespaces left).
  *
  * It reports on stdout, one JSON line at a time (ChildMessage), written synchronously so that everything
- * said before an abort reaches the parent: the phase it enters, progress, and what each phase found.
- * It never writes to the namespace: the environment is opened read-only.
+ * said before an abort reaches the parent: the namespace it starts on, the phase it enters, progress, and
+ * what each phase found. It never writes to a namespace: environments are opened read-only.
  */
-import {writeSync} from 'node:fs'
+import {existsSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {Findings} from '../check.js'
@@ -117,8 +118,12 @@ function check(directory: string, now: number): void {
   send({entries, snapshot: newestTxnId(path) === before ? before : null, found: found(findings)})
 }
 
-const [directory, now] = process.argv.slice(2)
-check(directory, Number(now))
-send({done: true})
-// Without closing the environment, as the CLI does (src/cli/main.ts): a close can break another process opening it.
+const [now, ...directories] = process.argv.slice(2)
+for (const [environment, directory] of directories.entries()) {
+  send({environment})
+  if (existsSync(directory)) check(directory, Number(now))
+  else send({missing: true})
+  send({done: true})
+}
+// Without closing the environments, as the CLI does (src/cli/main.ts): a close can break another process opening one.
 process.exit(0)

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 /**
@@ -7,6 +7,14 @@ import {join} from 'node:path'
  */
 export const DATA_FILE = 'data.mdb'
 const LOCK_FILE = 'lock.mdb'
+
+/**
+ * What a namespace takes on disk: its files' allocated blocks (data.mdb and lock.mdb), as du counts them. The one
+ * definition of its size, for `kv ns list` (stats) and `kv ns check` alike.
+ */
+export function bytesOnDisk(directory: string): number {
+  return readdirSync(directory).reduce((sum, file) => sum + statSync(join(directory, file)).blocks * 512, 0)
+}
 
 /**
  * Byte offsets in LMDB's meta pages (pages 0 and 1): the page header, then mm_magic, mm_version,

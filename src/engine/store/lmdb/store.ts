@@ -1,6 +1,3 @@
-import {readdirSync, statSync} from 'node:fs'
-import {join} from 'node:path'
-
 import {decodeKey, decodeRecord, recordExpiry, recordValue} from '../record.js'
 import type {
   ChangeCause,
@@ -20,7 +17,7 @@ import type {
 import {HISTORY_KEY, type Bytes, type Environment} from './environment.js'
 import {decodeHistoryMeta, reclaimHorizon} from './history-meta.js'
 import {causedBy, storageCall} from './errors.js'
-import type {WriteBaseGuard} from './files.js'
+import {bytesOnDisk, type WriteBaseGuard} from './files.js'
 import type {ProcessGate} from './gate.js'
 import {LmdbHistory} from './history.js'
 import {encodeTime} from './time.js'
@@ -161,7 +158,7 @@ export class LmdbStore implements Store {
         withExpiry: entryCount(this.env.expiries),
         expired,
         reclaimable: horizon === now ? expired : this.env.expiryIndex.getKeysCount({end: encodeTime(horizon + 1)}),
-        bytesOnDisk: readdirSync(this.directory).reduce((sum, file) => sum + statSync(join(this.directory, file)).blocks * 512, 0),
+        bytesOnDisk: bytesOnDisk(this.directory),
       }
     })
   }

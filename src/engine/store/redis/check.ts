@@ -103,6 +103,7 @@ export async function checkRedisNamespace(connection: Connection, keys: Namespac
     problems: findings.problems,
     problemCount: findings.problemCount,
     notes: findings.notes,
+    bytesOnDisk: null,
     details: {
       store: 'redis',
       indexedKeys: counts?.entries ?? 0,
