@@ -23,13 +23,14 @@ let places = 0
 
 /**
  * A fresh, private place to keep namespaces in, on the store under test: a temporary data dir, or a key
- * prefix of its own on the run's shared Redis server or Cluster (so tests never see each other's keys).
+ * prefix of its own on the run's shared Redis server or Cluster (so tests never see each other's keys), used
+ * as the least-privilege user (test/redis/global-setup.ts), whose keys start with "t".
  */
 export function freshLocation(): LocationOptions & {dataDir: string} {
   const dataDir = tempDir()
   if (TEST_STORE === 'lmdb') return {dataDir}
   const server = TEST_STORE === 'redis' ? inject('redis') : inject('redisCluster')
-  return {dataDir, store: `${server.url}?prefix=t${process.pid}-${++places}-${Date.now().toString(36)}:`}
+  return {dataDir, store: `${server.leastPrivilegeUrl}?prefix=t${process.pid}-${++places}-${Date.now().toString(36)}:`}
 }
 
 /** The environment that points a kv process at a fresh place on the store under test. */
