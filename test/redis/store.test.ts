@@ -179,3 +179,38 @@ describe('the Redis store: an import whose commit began finishes when the namesp
     expect(await ns.list()).toEqual([])
   })
 })
+
+describe('the Redis store: creating a namespace leaves a whole namespace or nothing', () => {
+  it('a create whose second step the server refuses leaves nothing behind', async () => {
+    const {store, prefix} = place()
+    // A registry that is not a hash: registering the name fails after the meta hash was written.
+    await command(server(), ['SET', `${prefix}{registry}:namespaces`, 'not a hash'])
+    await expectKvError(createNamespace('half', {store}), 'STORAGE_FAILURE')
+    expect(await keysUnder(prefix)).toEqual([`${prefix}{registry}:namespaces`])
+  })
+
+  it('the meta hash expires until the name is registered, and is permanent after', async () => {
+    const {store, prefix} = place()
+    await createNamespace('whole', {store})
+    const id = (await command(server(), ['HGET', `${prefix}{registry}:namespaces`, 'whole'])) as string
+    expect(await command(server(), ['PTTL', `${prefix}{${id}}:meta`])).toBe(-1)
+  })
+
+  it('a create killed after registering the name (meta expiring, or expired) is completed by the next open', async () => {
+    const {store, prefix} = place()
+    const registry = `${prefix}{registry}:namespaces`
+    await pipeline(server(), [
+      ['HSET', registry, 'expiring', 'id1', 'gone', 'id2'],
+      ['HSET', `${prefix}{id1}:meta`, 'name', 'expiring', 'format', '2', 'created', '1'],
+      ['PEXPIRE', `${prefix}{id1}:meta`, 600_000],
+    ])
+    for (const [name, id] of [['expiring', 'id1'], ['gone', 'id2']]) {
+      const ns = await open(name, {store})
+      await ns.put('k', name)
+      expect(await ns.get('k')).toBe(name)
+      expect(await command(server(), ['PTTL', `${prefix}{${id}}:meta`])).toBe(-1)
+      expect(await command(server(), ['HGET', `${prefix}{${id}}:meta`, 'format'])).toBe('2')
+    }
+    expect(await listNamespaces({store})).toEqual(['expiring', 'gone'])
+  })
+})

@@ -6,7 +6,7 @@ import type {Store, StoreBackend} from '../store.js'
 import {adopt, connect, type Connection} from './connection.js'
 import {rollForward} from './import.js'
 import {NamespaceKeys, randomId, registryKeys} from './layout.js'
-import {FREE, REGISTER, UNREGISTER} from './scripts.js'
+import {CREATE_META, FREE, REGISTER, UNREGISTER} from './scripts.js'
 import {RedisStore} from './store.js'
 import {DEFAULT_PREFIX} from './url.js'
 
@@ -14,6 +14,8 @@ import {DEFAULT_PREFIX} from './url.js'
 export const FORMAT = 2
 /** Keys one FREE script removes: about a millisecond of the server's time. */
 const FREE_CHUNK = 1000
+/** How long a new namespace's meta hash lives until its create has checked that the name is still its own. */
+const CREATING_TTL_MS = 10 * 60 * 1000
 
 /** Namespaces on a Redis / Valkey server or Cluster: a registry of names, each namespace under its own hash tag. */
 export class RedisBackend implements StoreBackend {
@@ -39,15 +41,28 @@ export class RedisBackend implements StoreBackend {
     return (await this.idOf(name)) !== undefined
   }
 
-  /** The meta hash first, then the name: a name in the registry always leads to a namespace. */
+  /**
+   * The meta hash first, expiring, then the name: registering it is the one step that creates the namespace
+   * (the registry and the meta hash are in two slots of a Cluster, which no script can change together); then
+   * the meta hash is made permanent. A create that fails or is killed before registering leaves only a meta
+   * hash that expires; one killed after it leaves an expiring meta hash that the next open makes permanent.
+   */
   async create(name: string): Promise<void> {
-    const keys = new NamespaceKeys(this.connection.prefix, randomId())
-    await this.connection.call('HSET', keys.meta, 'name', name, 'format', String(FORMAT), 'created', String(Date.now()))
-    const registered = (await this.connection.script(REGISTER, [this.registry], [name, keys.id])) as number
+    const id = randomId()
+    const {meta} = new NamespaceKeys(this.connection.prefix, id)
+    await this.writeMeta(name, meta)
+    let registered: number
+    try {
+      registered = (await this.connection.script(REGISTER, [this.registry], [name, id])) as number
+    } catch (error) {
+      await this.connection.call('UNLINK', meta).catch(() => {})
+      throw error
+    }
     if (registered === 0) {
-      await this.connection.call('UNLINK', keys.meta)
+      await this.connection.call('UNLINK', meta)
       throw namespaceExists(name)
     }
+    await this.connection.call('PERSIST', meta)
   }
 
   async open(name: string, {create}: {create: boolean}): Promise<Store> {
@@ -64,12 +79,17 @@ export class RedisBackend implements StoreBackend {
       if (id === undefined) throw namespaceNotFound(name)
     }
     const keys = new NamespaceKeys(this.connection.prefix, id)
-    const meta = (await this.connection.call('HMGET', keys.meta, 'format', 'committing')) as (Buffer | null)[]
-    // Deleted between the two reads.
-    if (meta[0] === null) throw namespaceNotFound(name)
-    const format = Number(meta[0].toString())
-    if (format !== FORMAT) throw formatTooNew(name, format, FORMAT)
-    if (meta[1] !== null) await rollForward(this.connection, keys, meta[1].toString())
+    let [format, committing, creating] = await this.readMeta(keys)
+    if (format === null || creating) {
+      // A create that died before finishing (or is finishing now): complete it, unless the name went meanwhile.
+      if (!(await this.completeCreate(name, id))) throw namespaceNotFound(name)
+      ;[format, committing] = await this.readMeta(keys)
+      // Deleted between the two reads.
+      if (format === null) throw namespaceNotFound(name)
+    }
+    const stored = Number(format.toString())
+    if (stored !== FORMAT) throw formatTooNew(name, stored, FORMAT)
+    if (committing !== null) await rollForward(this.connection, keys, committing.toString())
     return new RedisStore(this.connection.acquire(), keys)
   }
 
@@ -102,6 +122,37 @@ export class RedisBackend implements StoreBackend {
 
   async close(): Promise<void> {
     await this.connection.release()
+  }
+
+  /** The meta hash's format and `committing` fields, and whether it is still being created (it expires then). */
+  private async readMeta(keys: NamespaceKeys): Promise<[Buffer | null, Buffer | null, boolean]> {
+    const [[format, committing], ttl] = (await this.connection.pipeline([
+      ['HMGET', keys.meta, 'format', 'committing'],
+      ['PTTL', keys.meta],
+    ])) as [(Buffer | null)[], number]
+    return [format, committing, ttl >= 0]
+  }
+
+  /** A new namespace's meta hash, expiring until its create has registered the name (see `create`). */
+  private async writeMeta(name: string, meta: Buffer): Promise<void> {
+    await this.connection.script(CREATE_META, [meta], [name, String(FORMAT), String(Date.now()), CREATING_TTL_MS])
+  }
+
+  /**
+   * Completes a create that died after registering the name (its meta hash still expiring, or expired): makes
+   * the meta hash permanent once the name is known to be still registered to `id`, so that a delete meanwhile
+   * (which frees the namespace's keys) cannot leave one behind that nothing would remove. Returns false when
+   * the name went meanwhile.
+   */
+  private async completeCreate(name: string, id: string): Promise<boolean> {
+    const {meta} = new NamespaceKeys(this.connection.prefix, id)
+    await this.writeMeta(name, meta)
+    if ((await this.idOf(name)) !== id) {
+      await this.connection.call('UNLINK', meta)
+      return false
+    }
+    await this.connection.call('PERSIST', meta)
+    return true
   }
 
   private async idOf(name: string): Promise<string | undefined> {

@@ -4,7 +4,8 @@
  *
  * Layout of a namespace (store/redis/layout.ts), all under one hash tag so that a Cluster keeps it in one
  * slot and these multi-key scripts are legal there:
- *   <p>{<id>}:meta   HASH   name, format, created; `committing` while an import is being committed
+ *   <p>{<id>}:meta   HASH   name, format, created; `committing` while an import is being committed (it expires
+ *                           only while the namespace is being created: see backend.ts)
  *   <p>{<id>}:keys   ZSET   every stored key, score 0: ZRANGE BYLEX lists them in byte order
  *   <p>{<id>}:exp    ZSET   keys that expire, scored by expiry time (ms): reclaiming reads only what expired
  *   <p>{<id>}:r:<key>  STRING  the key's record (store/record.ts: header, metadata, value)
@@ -241,6 +242,18 @@ return 1
  */
 export const REGISTER = `
 return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+`
+
+/**
+ * Writes a new namespace's meta hash, expiring (so that it never outlives a create that fails before the name is
+ * registered to it), unless it is complete already (no TTL). KEYS: meta. ARGV: name, format, created, TTL in ms.
+ * Returns 1 when it wrote, 0 when the meta was complete.
+ */
+export const CREATE_META = `
+if redis.call('PTTL', KEYS[1]) == -1 then return 0 end
+redis.call('HSET', KEYS[1], 'name', ARGV[1], 'format', ARGV[2], 'created', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
 `
 
 /**
