@@ -5,7 +5,9 @@ import {defineConfig} from 'vitest/config'
  * - lmdb: every test, on local LMDB namespaces;
  * - redis: the store contract (test/contract/), the CLI tests that are not about local files, and the
  *   Redis-only tests (test/redis/), on a standalone redis-server the run starts itself;
- * - cluster: the store contract and the Cluster-only tests on a 3-master Redis Cluster it starts itself.
+ * - cluster: the store contract and the Cluster-only tests on a 3-master Redis Cluster it starts itself;
+ * - redis-client, cluster-client: the store contract through an ioredis client or Cluster the app hands over
+ *   (`{store: client}`), on servers each test file starts (test/redis/app-client-setup.ts).
  * test/store-under-test.ts reads KV_TEST_STORE; test/redis/global-setup.ts starts the servers (it needs
  * redis-server and redis-cli: apt-get install redis-server).
  */
@@ -33,7 +35,7 @@ export default defineConfig({
         test: {
           name: 'redis',
           include: ['test/contract/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/redis/**/*.test.ts'],
-          exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**'],
+          exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**', 'test/redis/app-client.test.ts'],
           env: {KV_TEST_STORE: 'redis'},
           globalSetup: ['test/redis/global-setup.ts'],
         },
@@ -48,6 +50,16 @@ export default defineConfig({
           globalSetup: ['test/redis/global-setup.ts'],
         },
       },
+      ...(['redis-client', 'cluster-client'] as const).map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          include: ['test/contract/**/*.test.ts', 'test/redis/app-client.test.ts'],
+          exclude: OUT_OF_NPM_TEST,
+          env: {KV_TEST_STORE: name},
+          setupFiles: ['test/redis/app-client-setup.ts'],
+        },
+      })),
     ],
   },
 })
