@@ -140,6 +140,19 @@ describe('entries: a lazy walk in byte order', () => {
     expectBytes(entries[0].value, new Uint8Array([1, 2, 3]))
   })
 
+  it('yields every entry however large the values: three of 5 MiB are more than one read of a Redis export', async () => {
+    const {ns} = await freshNamespace()
+    const big = (fill: number) => new Uint8Array(5 * 1024 * 1024).fill(fill)
+    for (const [i, key] of ['a', 'b', 'c'].entries()) await ns.put(key, big(i + 1))
+    const walked: [string, number, number][] = []
+    for await (const entry of ns.entries()) walked.push([entry.name, entry.value.length, entry.value[entry.value.length - 1]])
+    expect(walked).toEqual([
+      ['a', 5 * 1024 * 1024, 1],
+      ['b', 5 * 1024 * 1024, 2],
+      ['c', 5 * 1024 * 1024, 3],
+    ])
+  })
+
   it('releases its snapshot when the loop breaks early, so many walks do not exhaust readers', async () => {
     const {ns} = await freshNamespace()
     await ns.put('a', '1')

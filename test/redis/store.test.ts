@@ -1,6 +1,6 @@
 import {describe, expect, inject, it} from 'vitest'
 
-import {createNamespace, deleteNamespace, listNamespaces, openNamespace} from '../../src/index.js'
+import {createNamespace, deleteNamespace, KvError, listNamespaces, openNamespace} from '../../src/index.js'
 import {encodeRecord} from '../../src/engine/store/record.js'
 import {close, expectKvError, freshNamespace, numberedKeys, open} from '../contract/fixture.js'
 import {all} from '../helpers.js'
@@ -178,6 +178,32 @@ describe('the Redis store: an import whose commit began finishes when the namesp
     expect((await keysUnder(`${prefix}{`)).filter((key) => key.includes(':stage:'))).toEqual([])
     expect(await ns.list()).toEqual([])
   })
+})
+
+describe('the Redis store: an import whose staged chunk vanished before its commit', () => {
+  for (const [how, vanish] of [
+    ['was removed', (key: string) => ['DEL', key]],
+    ['expired', (key: string) => ['PEXPIREAT', key, 1]],
+  ] as const) {
+    it(`(it ${how}) rejects and imports nothing`, async () => {
+      const {store, prefix} = place()
+      const ns = await open('target', {store, create: true})
+      await ns.put('before', 'kept')
+      const keysBefore = await keysUnder(prefix)
+      const input = async function* () {
+        for (let chunk = 0; chunk < 3; chunk++) yield Array.from({length: 1000}, (_, i) => ({key: `k${chunk}-${i}`, value: 'v'}))
+        // Everything is staged but the last records; then the first chunk goes, before the commit.
+        const [first] = (await keysUnder(`${prefix}{`)).filter((key) => key.includes(':stage:')).sort()
+        expect(first).toBeDefined()
+        await command(server(), vanish(first))
+        yield [{key: 'last', value: 'v'}]
+      }
+      await expect(ns.putAll(input())).rejects.toBeInstanceOf(KvError)
+      expect(await ns.list()).toEqual(['before'])
+      expect(await ns.get('before')).toBe('kept')
+      expect(await keysUnder(prefix)).toEqual(keysBefore)
+    })
+  }
 })
 
 describe('the Redis store: creating a namespace leaves a whole namespace or nothing', () => {
