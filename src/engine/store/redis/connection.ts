@@ -245,8 +245,8 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
 /**
  * Refuses a server that may evict kv's keys: eviction would silently lose data and leave the indexes
  * naming keys that are gone. Only the volatile-* policies are safe (they evict only keys with a TTL, which
- * kv gives only to an import's staged chunks, and a commit notices a missing one). And a user who may not
- * run all of kv's commands on its keys.
+ * kv gives only to an import's staged chunks, and a commit notices a missing one, and to a meta hash being
+ * created, which the next open writes again). And a user who may not run all of kv's commands on its keys.
  */
 async function checkServer(connection: Connection): Promise<void> {
   const [infos, refused] = await Promise.all([
