@@ -60,6 +60,20 @@ describe('the Redis store when the server cannot serve', () => {
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
+  it('several seed nodes, none usable: one line, the cause, or each node\'s when they differ', async () => {
+    const [first, second] = [await freePort(), await freePort()]
+    const refused = `redis://127.0.0.1:${first},127.0.0.1:${second}`
+    expect(expectStorageFailure(await kv(refused, ['get', 'k']), refused, /./)).toBe(`kv: cannot connect to the Redis server at ${refused}: connection refused (is the server running?)`)
+    const silent: Server = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(second, '127.0.0.1', resolve))
+    started.push({stop: () => void silent.close()})
+    const line = expectStorageFailure(await kv(`${refused}?connect_timeout=1`, ['get', 'k']), refused, /./)
+    expect(line).toBe(
+      `kv: cannot connect to any node of ${refused}?connect_timeout=1: 127.0.0.1:${first}: connection refused (is the server running?); ` +
+        `127.0.0.1:${second}: timed out after 1 s (raise connect_timeout in the URL if the server is slow to answer)`,
+    )
+  })
+
   it('wrong password: exit 4, "authentication failed", and the password is never shown', async () => {
     const redis = await server({password: 'the-right-one'})
     const url = `redis://:${SECRET}@127.0.0.1:${redis.port}`

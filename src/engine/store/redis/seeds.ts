@@ -13,11 +13,15 @@ import type {RedisTarget} from './url.js'
 type Place = {host: string; port: number} | {path: string}
 
 /** Why one seed could not be used: `connected` once it took the connection (and the password). */
-interface SeedFailure {
-  place: Place
-  connected: boolean
-  reason: string
-  cause: unknown
+class SeedFailure extends Error {
+  constructor(
+    readonly place: Place,
+    readonly connected: boolean,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(reason, {cause})
+  }
 }
 
 /**
@@ -57,11 +61,12 @@ async function probeSeed(RedisClient: typeof Redis, place: Place, target: RedisT
   } catch (error) {
     const reason = reasonOf(error)
     if (tls !== undefined && tcp !== undefined && !connected && (reason === NOT_TLS || (await speaksPlainRedis(tcp.host, tcp.port, PLAIN_CHECK_MS)))) {
-      throw {place, connected: false, reason: NOT_TLS, cause: error} satisfies SeedFailure
+      throw new SeedFailure(place, false, NOT_TLS, error)
     }
-    if (connected && isPermissionDenied(reason)) throw {place, connected, reason: permissionFailure(reason, identity, false), cause: error} satisfies SeedFailure
-    const auth = /WRONGPASS|NOAUTH/.test(reason)
-    throw {place, connected: connected && !auth, reason: connected && !auth ? reason : describeConnectFailure(error), cause: error} satisfies SeedFailure
+    if (connected && isPermissionDenied(reason)) throw new SeedFailure(place, true, permissionFailure(reason, identity, false), error)
+    // A wrong password shows only once connected (the ready check is kv's own), but it is a failure to connect.
+    if (connected && !/WRONGPASS|NOAUTH/.test(reason)) throw new SeedFailure(place, true, reason, error)
+    throw new SeedFailure(place, false, describeConnectFailure(error), error)
   } finally {
     tls?.stop()
   }
