@@ -6,7 +6,9 @@ import {defineConfig} from 'vitest/config'
  * - redis: the store contract (test/contract/), the CLI tests that are not about local files, the
  *   ecosystem adapters (test/adapters/) and the Redis-only tests (test/redis/), on a standalone redis-server
  *   the run starts itself;
- * - cluster: the store contract and the Cluster-only tests on a 3-master Redis Cluster it starts itself.
+ * - cluster: the store contract and the Cluster-only tests on a 3-master Redis Cluster it starts itself;
+ * - redis-client, cluster-client: the store contract through an ioredis client or Cluster the app hands over
+ *   (`{store: client}`), on servers each test file starts (test/redis/app-client-setup.ts).
  * test/store-under-test.ts reads KV_TEST_STORE; test/redis/global-setup.ts starts the servers (it needs
  * redis-server and redis-cli: apt-get install redis-server).
  */
@@ -40,7 +42,7 @@ export default defineConfig({
             'test/redis/**/*.test.ts',
             'test/reliability/history-model.test.ts',
           ],
-          exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**'],
+          exclude: [...OUT_OF_NPM_TEST, ...LOCAL_FILE_TESTS, 'test/redis/cluster/**', 'test/redis/app-client.test.ts'],
           env: {KV_TEST_STORE: 'redis'},
           globalSetup: ['test/redis/global-setup.ts'],
         },
@@ -55,6 +57,16 @@ export default defineConfig({
           globalSetup: ['test/redis/global-setup.ts'],
         },
       },
+      ...(['redis-client', 'cluster-client'] as const).map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          include: ['test/contract/**/*.test.ts', 'test/redis/app-client.test.ts'],
+          exclude: OUT_OF_NPM_TEST,
+          env: {KV_TEST_STORE: name},
+          setupFiles: ['test/redis/app-client-setup.ts'],
+        },
+      })),
     ],
   },
 })

@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {KvError} from '../engine/errors.js'
 
@@ -35,6 +35,7 @@ function readSettings(file: string): Record<string, unknown> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new KvError('CONFIG_INVALID', `cannot read the settings file ${file}: ${(error as Error).message}`)
   }
+  checkPrivate(file)
   let settings: unknown
   try {
     settings = JSON.parse(text)
@@ -45,6 +46,30 @@ function readSettings(file: string): Record<string, unknown> {
     throw new KvError('CONFIG_INVALID', `the settings file ${file} is not valid JSON for kv (not an object); fix or delete it`)
   }
   return settings as Record<string, unknown>
+}
+
+/**
+ * Refuses (CONFIG_INVALID) a settings file, or its folder, that another user could write: settings name the
+ * store, so whoever changes them points kv at their own server, which then receives every value and the
+ * password. They must belong to this user (or root) and be writable by nobody else. Not on Windows (no modes).
+ */
+export function checkPrivate(file: string): void {
+  const uid = process.getuid?.()
+  if (uid === undefined) return
+  for (const [path, what, mode] of [[dirname(file), 'folder', '700'], [file, 'file', '600']] as const) {
+    let stat
+    try {
+      stat = statSync(path)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw new KvError('CONFIG_INVALID', `cannot read the settings ${what} ${path}: ${(error as Error).message}`)
+    }
+    const problem =
+      stat.uid !== uid && stat.uid !== 0 ? `belongs to another user (uid ${stat.uid})` : (stat.mode & 0o022) !== 0 ? `can be changed by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')})` : undefined
+    if (problem !== undefined) {
+      throw new KvError('CONFIG_INVALID', `the settings ${what} ${path} ${problem}, so kv does not trust it: make it yours alone (chmod ${mode} '${path}') or delete it`)
+    }
+  }
 }
 
 /** The store set with `kv store use`, if any. */

@@ -4,7 +4,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {KvError} from '../engine/errors.js'
+import {isKvError, KvError} from '../engine/errors.js'
 import type {Namespace} from '../engine/namespace.js'
 import {message} from './output.js'
 import {canPrompt, confirm, PromptCancelled} from './prompts.js'
@@ -59,11 +59,10 @@ export async function editValue(namespace: Namespace, key: string): Promise<{key
       if (canPrompt() && (await editAgain(problem, kept))) continue
       throw new KvError('VALUE_INVALID', `the edited value of key ${JSON.stringify(key)} is no longer valid JSON (${problem}); nothing written; ${kept}`)
     }
-    const written = await namespace.put(key, edited, {
-      ifVersion: entry.version,
-      metadata: entry.metadata,
-      expiration: entry.expiresAt === null ? undefined : entry.expiresAt / 1000,
-    })
+    const written = await namespace
+      .put(key, edited, {ifVersion: entry.version, metadata: entry.metadata, expiration: entry.expiresAt === null ? undefined : entry.expiresAt / 1000})
+      // The expiration it keeps has passed: the key expired while it was being edited.
+      .catch((error: unknown) => (isKvError(error, 'TTL_INVALID') ? false : Promise.reject(error)))
     if (!written) {
       throw new KvError('CONFLICT', `key ${JSON.stringify(key)} changed (or expired) in namespace "${namespace.name}" while it was being edited; nothing written; ${kept}`)
     }

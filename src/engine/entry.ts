@@ -35,8 +35,20 @@ export function decodeValue(key: string, value: Uint8Array, wanted: ValueType): 
   throw new KvError('VALUE_INVALID', `unknown value type ${JSON.stringify(wanted)}: use "text", "json" or "bytes"`)
 }
 
+/**
+ * A put's entry. An `expiration` at or before `now` is refused (TTL_INVALID): the key could never be read, and
+ * writing it would silently remove the value it had (`{expiration: 3600}` meant as a TTL is 1970). A TTL is
+ * never refused for that: however small, it keeps the key for a millisecond.
+ */
 export function newEntry(value: ValueInput, options: WriteOptions | undefined, now: number): NewEntry {
-  return {value: encodeValue(value), expiresAt: expiryTime(options, now), metadata: encodeMetadata(options?.metadata)}
+  const expiresAt = expiryTime(options, now)
+  if (expiresAt !== null && expiresAt <= now) {
+    throw new KvError(
+      'TTL_INVALID',
+      `expiration ${options!.expiration} (${new Date(expiresAt).toISOString()}) has already passed: it is seconds since the epoch; for a time to live use expiresIn`,
+    )
+  }
+  return {value: encodeValue(value), expiresAt, metadata: encodeMetadata(options?.metadata)}
 }
 
 export function precondition(options: PutOptions | undefined): Precondition | undefined {

@@ -19,6 +19,14 @@ describe('kv delete', () => {
     expectFailure(await kv(['get', 'a']), 1)
   })
 
+  it('--json counts the keys that existed: {"deleted":1} for one key and a missing one, then 0', async () => {
+    const {kv} = kvSandbox()
+    await seed(kv, ['a', 'b'])
+    expectOutput(await kv(['delete', 'a', 'missing', '--json']), '{"deleted":1}\n')
+    expectOutput(await kv(['delete', 'a', 'missing', '--json']), '{"deleted":0}\n')
+    expectOutput(await kv(['list']), 'b\n')
+  })
+
   it('deleting from a never-written default namespace exits 0 and does not create it', async () => {
     const {kv, location} = kvSandbox()
     expectQuietSuccess(await kv(['delete', 'x', 'y']))

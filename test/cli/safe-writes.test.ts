@@ -170,6 +170,16 @@ describe('kv edit', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"beta": "mine"}')
   })
 
+  it('the key expired while the editor ran: exit 3 as for a change, nothing written, the edited text kept', async () => {
+    const {kv} = kvSandbox()
+    expectQuietSuccess(await kv(['put', 'session', 'old', '--expires-in', '0.5']))
+    // The editor waits (polling, no fixed sleep) until the key has expired, then saves its edit.
+    const gone = `until ! "${process.execPath}" "${KV_BIN}" get session > /dev/null 2>&1; do :; done`
+    const line = expectFailure(await kv(['edit', 'session'], {env: {EDITOR: editor(`${gone}; printf new > "$1"`)}}), 3)
+    expect(line).toMatch(/^kv: key "session" changed \(or expired\) in namespace "default" while it was being edited; nothing written; your text is kept in \S+$/)
+    expectFailure(await kv(['get', 'session']), 1)
+  })
+
   it('a value that was JSON must stay JSON: exit 2, nothing written, the text kept', async () => {
     const {kv} = kvSandbox()
     expectQuietSuccess(await kv(['put', 'cfg', '[1, 2]']))

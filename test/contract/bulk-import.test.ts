@@ -62,6 +62,25 @@ describe('importBulk', () => {
     expect(await ns.list()).toEqual(['kept', 'plain'])
   })
 
+  it('an expiration that has passed by the millisecond kv stores is skipped; a TTL however small is imported, for a millisecond', async () => {
+    const {ns, clock} = await freshNamespace()
+    await ns.put('old', 'kept')
+    const result = await run(
+      ns,
+      ndjson(
+        // Stored to the millisecond, T0 + 0.4 ms would be T0: already passed.
+        {key: 'old', value: 'would remove it', expiration: (T0 + 0.4) / 1000},
+        {key: 'soon', value: '1', expiration: (T0 + 1) / 1000},
+        {key: 'tiny', value: '2', expiration_ttl: 1e-9},
+      ),
+    )
+    expect(result).toEqual({imported: 2, skipped: 1})
+    expect(await ns.get(['old', 'soon', 'tiny'])).toEqual(new Map([['old', 'kept'], ['soon', '1'], ['tiny', '2']]))
+    expect((await ns.getEntry('tiny'))?.expiresAt).toBe(T0 + 1)
+    clock.advance(1)
+    expect(await ns.list()).toEqual(['old'])
+  })
+
   it('overwrites existing keys and removes their old expiration unless the record has one', async () => {
     const {ns} = await freshNamespace()
     await ns.put('k', 'old', {expiresIn: 60})

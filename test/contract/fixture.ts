@@ -1,6 +1,6 @@
 import {afterEach, expect} from 'vitest'
 
-import {KvError, openNamespace, type Namespace, type OpenOptions} from '../../src/index.js'
+import {deleteNamespace, KvError, openNamespace, type Namespace, type OpenOptions} from '../../src/index.js'
 import {manualClock} from '../helpers.js'
 import {freshLocation} from '../store-under-test.js'
 
@@ -36,6 +36,9 @@ export async function close(ns: Namespace): Promise<void> {
  */
 export async function freshNamespace(name = 'test', options: Omit<OpenOptions, 'clock' | 'create' | 'store' | 'dataDir'> = {}) {
   const location = freshLocation()
+  // Through an app's client every place is the same (store-under-test.ts): what an earlier run of a property
+  // test left under this name goes first.
+  if (typeof location.store === 'object') await deleteNamespace(name, location).catch((error: unknown) => expect((error as KvError).code).toBe('NAMESPACE_NOT_FOUND'))
   const clock = manualClock()
   const ns = await open(name, {...location, ...options, create: true, clock})
   return {

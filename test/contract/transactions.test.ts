@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
+import type {PutRecord} from '../../src/engine/types.js'
 import {all} from '../helpers.js'
 import {expectBytes, expectKvError, freshNamespace, numberedKeys, open, T0} from './fixture.js'
 
@@ -88,6 +89,10 @@ describe('batch: one transaction, all or nothing', () => {
   })
 })
 
+async function* inOneChunk(...records: PutRecord[]): AsyncGenerator<PutRecord[]> {
+  yield records
+}
+
 describe('put with an absolute expiration (seconds since the epoch)', () => {
   it('stores it to the millisecond, and expiresIn wins when both are given', async () => {
     const {ns} = await freshNamespace()
@@ -97,14 +102,25 @@ describe('put with an absolute expiration (seconds since the epoch)', () => {
     expect((await ns.getEntry('both'))?.expiresAt).toBe(T0 + 10_000)
   })
 
-  it('a time already past stores an already-expired key; nonsense is TTL_INVALID', async () => {
-    const {ns} = await freshNamespace()
-    await ns.put('past', 'v', {expiration: T0 / 1000 - 1})
-    expect(await ns.get('past')).toBeNull()
+  it('a time already past (to the millisecond) is TTL_INVALID and writes nothing, as nonsense is', async () => {
+    const {ns, clock} = await freshNamespace()
+    await ns.put('past', 'kept')
+    // 1 is 1970 (a TTL passed as an expiration); T0 itself has passed at T0; T0 + 0.4 ms is stored as T0.
+    for (const expiration of [1, T0 / 1000 - 1, T0 / 1000, (T0 + 0.4) / 1000]) {
+      const error = await expectKvError(ns.put('past', 'v', {expiration}), 'TTL_INVALID')
+      expect(error.message).toMatch(/^expiration \S+ \(\S+Z\) has already passed: it is seconds since the epoch; for a time to live use expiresIn$/)
+      await expectKvError(ns.batch((batch) => batch.put('past', 'v', {expiration})), 'TTL_INVALID')
+      await expectKvError(ns.putAll(inOneChunk({key: 'past', value: 'v', options: {expiration}})), 'TTL_INVALID')
+    }
+    expect(await ns.get('past')).toBe('kept')
+    await ns.put('soon', 'v', {expiration: (T0 + 1) / 1000})
+    expect(await ns.get('soon')).toBe('v')
+    clock.advance(1)
+    expect(await ns.get('soon')).toBeNull()
     for (const expiration of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, T0 / 1000 + 101 * 365 * 86_400]) {
       await expectKvError(ns.put('k', 'v', {expiration}), 'TTL_INVALID')
     }
-    expect(await ns.list()).toEqual([])
+    expect(await ns.list()).toEqual(['past'])
   })
 })
 
@@ -122,6 +138,19 @@ describe('entries: a lazy walk in byte order', () => {
       ['b:2', T0 + 100_000],
     ])
     expectBytes(entries[0].value, new Uint8Array([1, 2, 3]))
+  })
+
+  it('yields every entry however large the values: three of 5 MiB are more than one read of a Redis export', async () => {
+    const {ns} = await freshNamespace()
+    const big = (fill: number) => new Uint8Array(5 * 1024 * 1024).fill(fill)
+    for (const [i, key] of ['a', 'b', 'c'].entries()) await ns.put(key, big(i + 1))
+    const walked: [string, number, number][] = []
+    for await (const entry of ns.entries()) walked.push([entry.name, entry.value.length, entry.value[entry.value.length - 1]])
+    expect(walked).toEqual([
+      ['a', 5 * 1024 * 1024, 1],
+      ['b', 5 * 1024 * 1024, 2],
+      ['c', 5 * 1024 * 1024, 3],
+    ])
   })
 
   it('releases its snapshot when the loop breaks early, so many walks do not exhaust readers', async () => {

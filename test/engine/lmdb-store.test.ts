@@ -1,8 +1,9 @@
-import {existsSync, readdirSync, truncateSync} from 'node:fs'
+import {existsSync, readdirSync, statSync, truncateSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {deleteNamespace, namespaceExists} from '../../src/index.js'
+import {LOCK_FILE_BYTES} from '../../src/engine/store/lmdb/files.js'
 import {close, expectKvError, freshNamespace, numberedKeys, open} from '../contract/fixture.js'
 import {tempDir} from '../helpers.js'
 
@@ -51,6 +52,17 @@ describe('the LMDB store: transactions and sizes', () => {
     expect(empty).toBeGreaterThan(0)
     await ns.put('big', new Uint8Array(1 << 20))
     expect((await ns.stats()).bytesOnDisk).toBeGreaterThan(empty! + (1 << 20) - 1)
+  })
+})
+
+describe('the LMDB store: creating a namespace', () => {
+  it('writes its lock file for real, every page on disk, and LMDB keeps it at that size (a full disk cannot SIGBUS it)', async () => {
+    const {dataDir, ns} = await freshNamespace('fresh')
+    await ns.put('k', 'v')
+    const lock = statSync(join(dataDir, 'namespaces', 'fresh', 'lock.mdb'))
+    expect(lock.size).toBe(LOCK_FILE_BYTES)
+    // A file of holes (LMDB's ftruncate) has fewer blocks than its size needs.
+    expect(lock.blocks * 512).toBeGreaterThanOrEqual(lock.size)
   })
 })
 

@@ -85,6 +85,22 @@ describe('kv ns check on Redis', () => {
     expect(expectDamaged(await kv(['ns', 'check', 'victim']))).toEqual([expect.stringMatching(/^key "key:6" expires at \S+Z, but exp says 1970-01-01T00:00:00\.005Z$/)])
   })
 
+  it('an exp member for a key that never expires (what a put that forgot to clear it leaves)', async () => {
+    const {kv, victimKey} = await place()
+    await command(server(), ['ZADD', await victimKey('exp'), 5, 'key:1'])
+    expect(expectDamaged(await kv(['ns', 'check', 'victim']))).toEqual(['key "key:1" never expires, but exp says it expires at 1970-01-01T00:00:00.005Z'])
+  })
+
+  it('more than 100 problems: the report keeps the first 100 and counts them all', async () => {
+    const {kv, victimKey} = await place()
+    const exp = await victimKey('exp')
+    await pipeline(server(), Array.from({length: 150}, (_, i) => ['ZADD', exp, 5, `ghost:${String(i).padStart(3, '0')}`]))
+    const lines = expectDamaged(await kv(['ns', 'check', 'victim']))
+    expect(lines.at(-1)).toBe('… and 145 more problems')
+    const report = JSON.parse((await kv(['ns', 'check', 'victim', '--json'])).text) as NamespaceCheck
+    expect({count: report.problemCount, kept: report.problems.length}).toEqual({count: 150, kept: 100})
+  })
+
   it('strays: an exp member without a key, a record outside keys, a keys score that is not 0, a record that does not decode', async () => {
     const {kv, victimKey} = await place()
     await pipeline(server(), [

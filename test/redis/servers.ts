@@ -54,8 +54,10 @@ export interface RedisServer {
 }
 
 export interface ClusterOptions {
-  /** Number of masters (default 3, the least redis-cli accepts); no replicas. */
+  /** Number of masters (default 3, the least redis-cli accepts). */
   masters?: number
+  /** Replicas of each master (default 0): with replicas, a killed master's replica takes over its slots. */
+  replicas?: number
   /** `cluster-node-timeout` in ms once the cluster is up (default 2000). It is 500 while the cluster forms,
    *  which makes forming it steadier (about 2.05 s; larger timeouts sometimes take 3 to 7 s). */
   nodeTimeoutMs?: number
@@ -65,15 +67,20 @@ export interface ClusterOptions {
 }
 
 export interface RedisCluster {
-  /** The masters; each is a full RedisServer (kill9/restart one for fault tests). */
+  /** Every node, each a full RedisServer (kill9/restart one for fault tests): the masters first, as formed. */
   readonly nodes: RedisServer[]
+  /** The nodes that were masters when the cluster formed (all of `nodes` without replicas). */
+  readonly masters: RedisServer[]
   /** `redis://127.0.0.1:<port of the first node>` */
   readonly url: string
   /** Every node, for a client's startup nodes. */
   readonly seeds: {host: string; port: number}[]
-  /** Waits until the cluster is whole again, e.g. after a node's restart() (a restarted master serves its
-   *  slots about 2 s after it starts: Redis holds a rejoining master back that long). */
+  /** Waits until the running nodes see the cluster whole: every slot served, `masters` masters (a node
+   *  killed and not restarted is left out: after a master's kill9(), this waits for its replica to take over).
+   *  A restarted master serves its slots about 2 s after it starts: Redis holds a rejoining master back that long. */
   ready(timeoutMs?: number): Promise<void>
+  /** The nodes replicating `master` now. */
+  replicasOf(master: RedisServer): Promise<RedisServer[]>
   stop(): Promise<void>
 }
 
@@ -512,20 +519,24 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
 
 const FORMING_NODE_TIMEOUT_MS = 500
 
-/** Waits until every node reports cluster_state:ok, all 16384 slots assigned and served, and knows every node
- *  as a master with slots (so any node can redirect any key). */
-async function clusterReady(nodes: readonly RedisServer[], timeoutMs: number): Promise<void> {
-  const count = String(nodes.length)
+/** Waits until every node of `nodes` reports cluster_state:ok, all 16384 slots assigned and served, knows all
+ *  `known` nodes and `masters` masters with slots (so any node can redirect any key), and every replica among
+ *  them is in sync with its master (so that it can take over). */
+async function clusterReady(nodes: readonly RedisServer[], {known, masters}: {known: number; masters: number}, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     let state: string
     try {
-      const infos = await Promise.all(nodes.map(async (node) => infoFields(await command(node, ['CLUSTER', 'INFO']))))
+      const infos = await Promise.all(nodes.map(async (node) => {
+        const [cluster, replication] = await pipeline(node, [['CLUSTER', 'INFO'], ['INFO', 'replication']])
+        return new Map([...infoFields(cluster), ...infoFields(replication)])
+      }))
       const ready = (info: Map<string, string>) => info.get('cluster_state') === 'ok'
         && info.get('cluster_slots_assigned') === '16384'
         && info.get('cluster_slots_ok') === '16384'
-        && info.get('cluster_known_nodes') === count
-        && info.get('cluster_size') === count
+        && info.get('cluster_known_nodes') === String(known)
+        && info.get('cluster_size') === String(masters)
+        && (info.get('role') === 'master' || info.get('master_link_status') === 'up')
       if (infos.every(ready)) return
       state = infos.map((info) => `${info.get('cluster_state')}, ${info.get('cluster_slots_ok')} slots ok, ${info.get('cluster_size')} masters`).join('; ')
     } catch (error) {
@@ -536,15 +547,17 @@ async function clusterReady(nodes: readonly RedisServer[], timeoutMs: number): P
   }
 }
 
-/** Starts `masters` cluster-enabled servers, joins them with `redis-cli --cluster create`, and waits until
- *  every node reports cluster_state:ok with all 16384 slots assigned and knows every master. */
+/** Starts `masters` cluster-enabled servers (and `replicas` more per master), joins them with `redis-cli
+ *  --cluster create`, and waits until every node reports cluster_state:ok with all 16384 slots assigned, knows
+ *  every master, and every replica is in sync. */
 export async function startCluster(options: ClusterOptions = {}): Promise<RedisCluster> {
   const {cli} = redisBinaries()
   const masters = options.masters ?? 3
+  const replicas = options.replicas ?? 0
   if (masters < 3) throw new Error('startCluster: redis-cli --cluster create needs at least 3 masters')
   const startTimeoutMs = options.startTimeoutMs ?? 30_000
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 2000
-  const started = await Promise.allSettled(Array.from({length: masters}, () => startRedis({
+  const started = await Promise.allSettled(Array.from({length: masters * (1 + replicas)}, () => startRedis({
     unixSocket: false,
     startTimeoutMs,
     config: {
@@ -564,23 +577,31 @@ export async function startCluster(options: ClusterOptions = {}): Promise<RedisC
     await Promise.all(nodes.map((node) => command(node, ['CONFIG', 'SET', 'cluster-node-timeout', FORMING_NODE_TIMEOUT_MS])))
     const hosts = nodes.map((node) => `${node.host}:${node.port}`)
     await new Promise<void>((resolve, reject) => {
-      execFile(cli, ['--cluster', 'create', ...hosts, '--cluster-replicas', '0', '--cluster-yes'], {timeout: startTimeoutMs}, (error, stdout, stderr) => {
+      // redis-cli makes the first `masters` nodes given the masters, the others their replicas.
+      execFile(cli, ['--cluster', 'create', ...hosts, '--cluster-replicas', String(replicas), '--cluster-yes'], {timeout: startTimeoutMs}, (error, stdout, stderr) => {
         if (error) reject(new Error(`redis-cli --cluster create ${hosts.join(' ')} failed: ${error.message}\n${stdout}${stderr}`))
         else resolve()
       })
     })
 
-    await clusterReady(nodes, startTimeoutMs)
+    await clusterReady(nodes, {known: nodes.length, masters}, startTimeoutMs)
     await Promise.all(nodes.map((node) => command(node, ['CONFIG', 'SET', 'cluster-node-timeout', nodeTimeoutMs])))
   } catch (error) {
     await stop()
     throw error
   }
+  const running = () => nodes.filter((node) => isServerRunning(node.pid, node.port))
   return {
     nodes,
+    masters: nodes.slice(0, masters),
     url: `redis://${HOST}:${nodes[0]!.port}`,
     seeds: nodes.map((node) => ({host: node.host, port: node.port})),
-    ready: (timeoutMs = startTimeoutMs) => clusterReady(nodes, timeoutMs),
+    ready: (timeoutMs = startTimeoutMs) => clusterReady(running(), {known: nodes.length, masters}, timeoutMs),
+    async replicasOf(master) {
+      // ROLE on a master: ['master', offset, [[ip, port, offset], ...]].
+      const [, , connected] = (await command(master, ['ROLE'])) as [string, number, [string, string, string][]]
+      return connected.map(([, port]) => nodes.find((node) => node.port === Number(port))!)
+    },
     stop,
   }
 }

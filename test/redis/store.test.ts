@@ -1,6 +1,6 @@
 import {describe, expect, inject, it} from 'vitest'
 
-import {createNamespace, deleteNamespace, listNamespaces, openNamespace} from '../../src/index.js'
+import {createNamespace, deleteNamespace, KvError, listNamespaces, openNamespace} from '../../src/index.js'
 import {encodeRecord} from '../../src/engine/store/record.js'
 import {close, expectKvError, freshNamespace, numberedKeys, open} from '../contract/fixture.js'
 import {all} from '../helpers.js'
@@ -187,5 +187,66 @@ describe('the Redis store: an import whose commit began finishes when the namesp
     // Once the import gave up it dropped them at once.
     expect((await keysUnder(`${prefix}{`)).filter((key) => key.includes(':stage:'))).toEqual([])
     expect(await ns.list()).toEqual([])
+  })
+})
+
+describe('the Redis store: an import whose staged chunk vanished before its commit', () => {
+  for (const [how, vanish] of [
+    ['was removed', (key: string) => ['DEL', key]],
+    ['expired', (key: string) => ['PEXPIREAT', key, 1]],
+  ] as const) {
+    it(`(it ${how}) rejects and imports nothing`, async () => {
+      const {store, prefix} = place()
+      const ns = await open('target', {store, create: true})
+      await ns.put('before', 'kept')
+      const keysBefore = await keysUnder(prefix)
+      const input = async function* () {
+        for (let chunk = 0; chunk < 3; chunk++) yield Array.from({length: 1000}, (_, i) => ({key: `k${chunk}-${i}`, value: 'v'}))
+        // Everything is staged but the last records; then the first chunk goes, before the commit.
+        const [first] = (await keysUnder(`${prefix}{`)).filter((key) => key.includes(':stage:')).sort()
+        expect(first).toBeDefined()
+        await command(server(), vanish(first))
+        yield [{key: 'last', value: 'v'}]
+      }
+      await expect(ns.putAll(input())).rejects.toBeInstanceOf(KvError)
+      expect(await ns.list()).toEqual(['before'])
+      expect(await ns.get('before')).toBe('kept')
+      expect(await keysUnder(prefix)).toEqual(keysBefore)
+    })
+  }
+})
+
+describe('the Redis store: creating a namespace leaves a whole namespace or nothing', () => {
+  it('a create whose second step the server refuses leaves nothing behind', async () => {
+    const {store, prefix} = place()
+    // A registry that is not a hash: registering the name fails after the meta hash was written.
+    await command(server(), ['SET', `${prefix}{registry}:namespaces`, 'not a hash'])
+    await expectKvError(createNamespace('half', {store}), 'STORAGE_FAILURE')
+    expect(await keysUnder(prefix)).toEqual([`${prefix}{registry}:namespaces`])
+  })
+
+  it('the meta hash expires until the name is registered, and is permanent after', async () => {
+    const {store, prefix} = place()
+    await createNamespace('whole', {store})
+    const id = (await command(server(), ['HGET', `${prefix}{registry}:namespaces`, 'whole'])) as string
+    expect(await command(server(), ['PTTL', `${prefix}{${id}}:meta`])).toBe(-1)
+  })
+
+  it('a create killed after registering the name (meta expiring, or expired) is completed by the next open', async () => {
+    const {store, prefix} = place()
+    const registry = `${prefix}{registry}:namespaces`
+    await pipeline(server(), [
+      ['HSET', registry, 'expiring', 'id1', 'gone', 'id2'],
+      ['HSET', `${prefix}{id1}:meta`, 'name', 'expiring', 'format', '2', 'created', '1'],
+      ['PEXPIRE', `${prefix}{id1}:meta`, 600_000],
+    ])
+    for (const [name, id] of [['expiring', 'id1'], ['gone', 'id2']]) {
+      const ns = await open(name, {store})
+      await ns.put('k', name)
+      expect(await ns.get('k')).toBe(name)
+      expect(await command(server(), ['PTTL', `${prefix}{${id}}:meta`])).toBe(-1)
+      expect(await command(server(), ['HGET', `${prefix}{${id}}:meta`, 'format'])).toBe('2')
+    }
+    expect(await listNamespaces({store})).toEqual(['expiring', 'gone'])
   })
 })

@@ -6,7 +6,7 @@
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -236,6 +236,100 @@ describe('a full disk', () => {
     // Space freed, writes work again.
     expectQuietSuccess(await kv(['delete', 'big:0', 'big:1', 'big:2', '-n', 'victim'], dataDir, {shellPrefix}))
     expectQuietSuccess(await kv(['put', 'small', 'fits', '-n', 'victim'], dataDir, {shellPrefix}))
+  })
+
+  /** An 8 MiB tmpfs, mounted for the test: the tests below need one (CI runs as root); without, they fail. */
+  function smallTmpfs(): string {
+    const dir = tempDir('kv-full-')
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', dir], {encoding: 'utf8'})
+    if (mount.status !== 0) {
+      throw new Error(`cannot mount a tmpfs for the full-disk tests (they need root, as in CI): ${(mount.stderr || mount.error?.message || '').trim()}`)
+    }
+    mounted.push(dir)
+    return dir
+  }
+
+  /** Fills the file system of `dir` to the last byte, then frees `slack` bytes (on tmpfs, whole pages). */
+  function fill(dir: string, slack: number): void {
+    const path = join(dir, 'filler')
+    const fd = openSync(path, 'a')
+    try {
+      for (const chunk of [1024 * 1024, PAGE, 1]) {
+        const bytes = Buffer.alloc(chunk)
+        for (;;) {
+          try {
+            if (writeSync(fd, bytes) < chunk) break
+          } catch {
+            break
+          }
+        }
+      }
+    } finally {
+      closeSync(fd)
+    }
+    truncateSync(path, statSync(path).size - slack)
+  }
+
+  it('creating a namespace, or the first put into a data dir, on a full disk: exit 4, one line, nothing left behind', async () => {
+    const disk = smallTmpfs()
+    const dataDir = join(disk, 'data')
+    expectQuietSuccess(await kv(['put', 'kept', 'before', '-n', 'default'], dataDir))
+    const freshDataDir = join(disk, 'fresh')
+    // No room at all, room for the lock file only, room for part of a data file: each once crashed LMDB
+    // (SIGBUS on the lock file's mapping, SIGSEGV when the data file's first write failed).
+    for (const slack of [0, 3 * PAGE, 4 * PAGE, 10 * PAGE]) {
+      fill(disk, slack)
+      for (const [args, dir] of [[['ns', 'create', 'imp'], dataDir], [['put', 'k', 'v'], freshDataDir]] as const) {
+        const result = await kv([...args], dir)
+        expect({slack, args, signal: result.signal}).toEqual({slack, args, signal: null})
+        const line = expectFailure(result, 4)
+        expect(line).toMatch(/^kv: storage failure in namespace "(imp|default)": .*(disk full|no space)/i)
+        faultsTried++
+      }
+      expect(tree(join(dataDir, 'namespaces'))).toEqual(['default/', 'default/data.mdb', 'default/lock.mdb'])
+      expect(tree(freshDataDir).filter((path) => path.startsWith('namespaces/.'))).toEqual([])
+      rmSync(join(disk, 'filler'))
+    }
+    expectOutput(await kv(['get', 'kept'], dataDir), 'before')
+    expect((await kv(['ns', 'create', 'imp'], dataDir)).code).toBe(0)
+    expectQuietSuccess(await kv(['put', 'k', 'v'], freshDataDir))
+  })
+})
+
+describe('what killed creates and deletes leave beside the namespaces', () => {
+  /** A pid no process has: one that just exited (pids are not reused that soon). */
+  function deadPid(): number {
+    return spawnSync(process.execPath, ['-e', '0']).pid!
+  }
+  const name = (kind: string, pid: number, time: number, rest = 'x1y2z3') => `.${kind}-${pid.toString(36)}-${time.toString(36)}-${rest}`
+
+  it('is swept by the next ns create or ns delete: a dead process\'s, a minute old; never a running one\'s', async () => {
+    const dataDir = tempDir('kv-sweep-')
+    expect((await kv(['ns', 'create', 'real'], dataDir)).code).toBe(0)
+    const root = join(dataDir, 'namespaces')
+    const old = Date.now() - 5 * 60_000
+    const dead = deadPid()
+    const leftovers = {
+      staleCreate: name('creating', dead, old),
+      staleDelete: name('deleting', dead, old),
+      recent: name('creating', dead, Date.now() + 60_000),
+      running: name('deleting', process.pid, old),
+      olderKv: '.creating-AbC123',
+      olderKvRecent: '.creating-DeF456',
+    }
+    for (const dir of Object.values(leftovers)) {
+      mkdirSync(join(root, dir))
+      writeFileSync(join(root, dir, 'lock.mdb'), 'x')
+    }
+    utimesSync(join(root, leftovers.olderKv), new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000))
+    expect((await kv(['ns', 'create', 'other'], dataDir)).code).toBe(0)
+    const kept = [leftovers.recent, leftovers.running, leftovers.olderKvRecent]
+    expect(readdirSync(root).filter((entry) => entry.startsWith('.')).sort()).toEqual(kept.sort())
+    expectOutput(await kv(['ns', 'list'], dataDir), 'other\nreal\n')
+
+    mkdirSync(join(root, leftovers.staleDelete))
+    expect((await kv(['ns', 'delete', 'other', '--yes'], dataDir)).code).toBe(0)
+    expect(readdirSync(root).filter((entry) => entry.startsWith('.')).sort()).toEqual(kept.sort())
   })
 })
 

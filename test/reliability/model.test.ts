@@ -131,6 +131,12 @@ function putOptions(ttl: Ttl, now: number): {options: {expiresIn?: number; expir
   return {options: {}, expiresAt: null}
 }
 
+/** Whether a put with `ttl` would store a key already expired: refused (TTL_INVALID), nothing written. */
+function isPassed(ttl: Ttl, now: number): boolean {
+  const {expiresAt} = putOptions(ttl, now)
+  return ttl.kind === 'expiration' && expiresAt! <= now
+}
+
 function describeTtl(ttl: Ttl): string {
   return ttl.kind === 'none' ? '' : ttl.kind === 'expiresIn' ? `, expiresIn ${ttl.seconds}` : `, expiration now${ttl.fromNowSeconds >= 0 ? '+' : ''}${ttl.fromNowSeconds}s`
 }
@@ -146,6 +152,10 @@ class Put implements fc.AsyncCommand<Model, Real> {
   check = () => true
   async run(model: Model, real: Real) {
     const {options, expiresAt} = putOptions(this.ttl, model.now)
+    if (isPassed(this.ttl, model.now)) {
+      expect(((await real.ns.put(this.key, this.value, options).catch((error: unknown) => error)) as KvError).code).toBe('TTL_INVALID')
+      return
+    }
     await real.ns.put(this.key, this.value, options)
     model.stored.set(this.key, {value: bytesOf(this.value), expiresAt, revision: model.next()})
     model.reclaimFor(expiresAt === null ? 0 : 1)
@@ -249,6 +259,8 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
     const failAt = this.end.kind === 'commit' ? -1 : Math.min(this.end.at, this.ops.length)
     /** Whether the batch changes anything: a put, or a delete of a key live at that point. */
     let changes = false
+    // A put of an expiration that has passed throws, failing the batch, unless it failed before.
+    const refusedAt = this.ops.findIndex((op, i) => op.type === 'put' && isPassed(op.ttl, now) && (failAt < 0 || i < failAt))
     const body = async (batch: Parameters<Parameters<Namespace['batch']>[0]>[0]) => {
       for (let i = 0; i <= this.ops.length; i++) {
         if (i === failAt) {
@@ -274,13 +286,14 @@ class BatchCommand implements fc.AsyncCommand<Model, Real> {
       }
       return 'done'
     }
-    if (failAt >= 0) {
+    if (failAt >= 0 || refusedAt >= 0) {
       const error = await real.ns.batch(body).then(
         () => undefined,
         (caught: unknown) => caught,
       )
       expect(error, 'the batch must fail').toBeInstanceOf(Error)
-      if (this.end.kind === 'bad-key') expect((error as KvError).code).toBe('KEY_TOO_LONG')
+      if (refusedAt >= 0) expect((error as KvError).code).toBe('TTL_INVALID')
+      else if (this.end.kind === 'bad-key') expect((error as KvError).code).toBe('KEY_TOO_LONG')
       return // nothing applied, nothing reclaimed
     }
     expect(await real.ns.batch(body)).toBe('done')

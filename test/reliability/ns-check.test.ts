@@ -242,6 +242,52 @@ describe('kv ns check: damage', () => {
     expect(JSON.parse(json.stderr)).toEqual({error: {code: 'STORAGE_FAILURE', message: 'namespace "victim" is damaged (8 problems)'}})
   })
 
+  it('index entries for a key that never expires (what a put that forgot to clear them leaves): exit 4, named', async () => {
+    const dataDir = dataDirWith()
+    await behindKvsBack(join(dataDir, 'namespaces', 'victim'), ({expiries, expiryIndex}) => {
+      // key 1 never expires; give it key 3's expiry time in both indexes.
+      const time = expiries.getBinary(Buffer.from(keyName(3)))!
+      expiries.putSync(Buffer.from(keyName(1)), Buffer.from(time))
+      expiryIndex.putSync(Buffer.concat([Buffer.from(time), Buffer.from(keyName(1))]), Buffer.alloc(0))
+    })
+    const lines = expectDamaged(await kv(['ns', 'check', 'victim'], dataDir))
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^key "${keyName(1)}" never expires, but expiries says it expires at \\S+Z$`))])
+  })
+
+  it('more than 100 problems: the report keeps the first 100 and counts them all', async () => {
+    const dataDir = dataDirWith()
+    await behindKvsBack(join(dataDir, 'namespaces', 'victim'), ({expiries, expiryIndex}) => {
+      for (let i = 0; i < 150 * 3; i += 3) expiryIndex.removeSync(indexEntryOf(keyName(i), expiries))
+    })
+    const lines = expectDamaged(await kv(['ns', 'check', 'victim'], dataDir))
+    expect(lines.at(-1)).toBe('… and 145 more problems')
+    const report = JSON.parse((await kv(['ns', 'check', 'victim', '--json'], dataDir)).text) as NamespaceCheck
+    expect({count: report.problemCount, kept: report.problems.length}).toEqual({count: 150, kept: 100})
+    expect(report.problems.at(-1)!.message).toMatch(new RegExp(`^key "${keyName(99 * 3)}" expires at \\S+Z but has no expiry-index entry$`))
+  })
+
+  it('entries LMDB cannot reach on a damaged page: fewer read than the records database says it holds', async () => {
+    let damagedPage = 0
+    const dataDir = dataDirWith((victim) => {
+      const file = join(victim, 'data.mdb')
+      damagedPage = middleLeafPage(file)
+      const header = Buffer.alloc(24)
+      const fd = openSync(file, 'r+')
+      try {
+        readSync(fd, header, 0, 24, damagedPage * PAGE)
+        // The header names another page, and its node table is two entries short (LMDB reads the page anyway).
+        header.writeBigUInt64LE(BigInt(damagedPage + 1), 0)
+        header.writeUInt16LE(header.readUInt16LE(20) - 4, 20)
+        writeSync(fd, header, 0, 24, damagedPage * PAGE)
+      } finally {
+        closeSync(fd)
+      }
+    })
+    const report = JSON.parse((await kv(['ns', 'check', 'victim', '--json'], dataDir)).text) as NamespaceCheck
+    expect(report.problems[0]).toEqual({kind: 'page', message: expect.stringMatching(new RegExp(`^page ${damagedPage} \\(records, leaf at depth 2 of 2\\): its header names page ${damagedPage + 1}`))})
+    expect(report.problems).toContainEqual({kind: 'count', message: `records: LMDB read ${KEYS + EXPIRED - 2} entries, its record says ${KEYS + EXPIRED}`})
+  })
+
   it('a damaged second meta page (LMDB would pick it if its transaction id were the greater): exit 4, named', async () => {
     const dataDir = dataDirWith((victim) => overwrite(join(victim, 'data.mdb'), PAGE + 18, Buffer.from([0x40, 0])))
     const lines = expectDamaged(await kv(['ns', 'check', 'victim'], dataDir))

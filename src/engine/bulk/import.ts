@@ -32,9 +32,11 @@ export interface ImportResult {
  * size is not bounded by memory.
  */
 export async function importBulk(namespace: Namespace, source: AsyncIterable<Uint8Array | string>, options: ImportOptions = {}): Promise<ImportResult> {
-  const checker = new RecordChecker(options.now ?? Date.now(), options.onWarning ?? (() => {}))
   const result: ImportResult = {imported: 0, skipped: 0, existing: 0, revisions: null}
   async function* puts(): AsyncGenerator<PutRecord[]> {
+    // Made once putAll has taken its time, so that no record this lets through has expired by putAll's clock
+    // (putAll refuses an expiration that has passed; newEntry).
+    const checker = new RecordChecker(options.now ?? Date.now(), options.onWarning ?? (() => {}))
     for await (const records of parseBulk(source, options.format)) {
       const chunk: PutRecord[] = []
       for (const record of records) {

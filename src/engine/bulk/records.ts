@@ -1,5 +1,6 @@
 import {KvError, type KvErrorCode} from '../errors.js'
-import {checkExpiration, encodeMetadata, MAX_TTL_SECONDS} from '../limits.js'
+import {expiryTime} from '../entry.js'
+import {encodeMetadata, MAX_TTL_SECONDS} from '../limits.js'
 import type {PutOptions} from '../namespace.js'
 import {recordLocation, type ParsedRecord} from './parse.js'
 
@@ -61,12 +62,14 @@ export class RecordChecker {
       }
     }
     if (expiration !== undefined && expiration !== null) {
+      let expiresAt: number | null
       try {
-        checkExpiration(expiration, this.now)
+        expiresAt = expiryTime({expiration: expiration as number}, this.now)
       } catch (error) {
         throw recordError(record, 'TTL_INVALID', (error as Error).message)
       }
-      if ((ttl === undefined || ttl === null) && (expiration as number) * 1000 <= this.now) return null
+      // Passed by the millisecond kv would store: a put would refuse it (newEntry).
+      if ((ttl === undefined || ttl === null) && expiresAt! <= this.now) return null
     }
 
     let options = ttl != null ? {expiresIn: ttl as number} : expiration != null ? {expiration: expiration as number} : NO_EXPIRY

@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {isKvError} from '../../errors.js'
@@ -7,16 +7,13 @@ import type {StoreCheck} from '../check.js'
 import type {CreateOptions, Store, StoreBackend} from '../store.js'
 import {ensureFormat, openEnvironment, writeFormat} from './environment.js'
 import {isErrno, storageCall, storageFailure} from './errors.js'
-import {checkDataFile, DATA_FILE, WriteBaseGuard} from './files.js'
+import {checkDataFile, DATA_FILE, prepareNewEnvironment, WriteBaseGuard} from './files.js'
 import {gateFor} from './gate.js'
+import {leftoverName, sweepLeftovers} from './leftovers.js'
 import {entryCount, LmdbStore} from './store.js'
 
 /** Namespace directories live under `<dataDir>/namespaces/`, one LMDB environment each. */
 const NAMESPACES_DIR = 'namespaces'
-/** Prefix of the private directory a namespace is built in before it is renamed into place. */
-const CREATING_PREFIX = '.creating-'
-/** Prefix a deleted namespace is renamed to before its files are removed. */
-const DELETING_PREFIX = '.deleting-'
 const PRIVATE_DIR = 0o700
 const PRIVATE_FILE = 0o600
 
@@ -41,12 +38,17 @@ export class LmdbBackend implements StoreBackend {
   async create(name: string, options: CreateOptions): Promise<void> {
     const target = this.directoryOf(name)
     if (isDirectory(target)) throw namespaceExists(name)
-    const building = storageCall(name, () => {
+    sweepLeftovers(this.root)
+    const building = join(this.root, leftoverName('creating'))
+    storageCall(name, () => {
       mkdirSync(this.root, {recursive: true, mode: PRIVATE_DIR})
-      return mkdtempSync(join(this.root, CREATING_PREFIX))
+      mkdirSync(building, {mode: PRIVATE_DIR})
     })
     try {
-      const env = storageCall(name, () => openEnvironment(building))
+      const env = storageCall(name, () => {
+        prepareNewEnvironment(building)
+        return openEnvironment(building)
+      })
       try {
         storageCall(name, () => writeFormat(env, options))
       } finally {
@@ -117,7 +119,7 @@ export class LmdbBackend implements StoreBackend {
   }
 
   async remove(name: string): Promise<void> {
-    const removing = join(this.root, DELETING_PREFIX + uniqueSuffix())
+    const removing = join(this.root, leftoverName('deleting'))
     try {
       renameSync(this.directoryOf(name), removing)
     } catch (error) {
@@ -125,6 +127,7 @@ export class LmdbBackend implements StoreBackend {
       throw storageFailure(name, error)
     }
     storageCall(name, () => rmSync(removing, {recursive: true, force: true}))
+    sweepLeftovers(this.root)
   }
 
   /** Reads the namespace in a child process (store/lmdb/check.ts): a damaged page cannot crash this one. */
@@ -148,14 +151,6 @@ export class LmdbBackend implements StoreBackend {
   private directoryOf(name: string): string {
     return join(this.root, name)
   }
-}
-
-/**
- * A name no other process picks at the same time (a clash would make the rename fail, not lose data).
- * Not from node:crypto, which would add a few milliseconds to every CLI start for one rare operation.
- */
-function uniqueSuffix(): string {
-  return `${process.pid.toString(36)}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
 }
 
 function isDirectory(path: string): boolean {

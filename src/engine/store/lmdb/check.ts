@@ -210,11 +210,15 @@ function sizeOf(directory: string): number | null {
   }
 }
 
-/** The page walk and LMDB read the same commit: they must find the same entries. */
+/**
+ * The page walk and LMDB read the same commit: LMDB must read as many entries as each database's record (its
+ * MDB_db) says it holds, which is what the walk reports (its own count when its pages are sound, as they then
+ * agree; the record's when they are not). Entries LMDB cannot reach on a damaged page show here.
+ */
 function compareCounts(walk: PageWalk, entries: EntryCounts, findings: Findings): void {
   for (const [name, read] of Object.entries(entries.entries)) {
     const held = walk.databases.find((db) => db.name === name)?.entries
-    if (held !== undefined && held !== read) findings.problem('count', `${name}: LMDB returned ${read} entries, its pages hold ${held}`)
+    if (held !== undefined && held !== read) findings.problem('count', `${name}: LMDB read ${read} entries, its record says ${held}`)
   }
 }
 

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readdirSync, readSync, statSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 /**
@@ -7,6 +7,11 @@ import {join} from 'node:path'
  */
 export const DATA_FILE = 'data.mdb'
 const LOCK_FILE = 'lock.mdb'
+/**
+ * The lock file's size with lmdb-js's 126 readers: the reader table and its header (mdb_env_setup_locks in
+ * mdb.c; test/engine/lmdb-store.test.ts checks that LMDB keeps it so).
+ */
+export const LOCK_FILE_BYTES = 8272
 
 /**
  * What a namespace takes on disk: its files' allocated blocks (data.mdb and lock.mdb), as du counts them. The one
@@ -79,6 +84,43 @@ function checkDataFileOnce(path: string): void {
 function readAt(fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.alloc(length)
   return buffer.subarray(0, readSync(fd, buffer, 0, length, position))
+}
+
+/** What a new environment's data file takes once created: two meta pages, then the first commit (10 pages in all), with room to spare. */
+const NEW_DATA_FILE_BYTES = 64 * 1024
+
+/**
+ * Readies a directory for a new environment, so that a full disk (or quota) is an error here rather than a
+ * crash in LMDB, which would leave nothing said and the directory behind:
+ * - the lock file is written for real. LMDB would make it with ftruncate, a file of holes, and write to it
+ *   through a shared mapping: on a full disk the first page it touches kills the process with SIGBUS. Written,
+ *   every page is on disk, and LMDB keeps a lock file that is already large enough;
+ * - room for the data file is checked with a real write (statfs knows no quotas), then given back for LMDB:
+ *   lmdb-js crashes (SIGSEGV) when the first write of a new data file fails.
+ * Only for an environment no process has opened: it would wipe a lock file in use.
+ */
+export function prepareNewEnvironment(directory: string): void {
+  const room = join(directory, 'room.tmp')
+  try {
+    writeFully(join(directory, LOCK_FILE), LOCK_FILE_BYTES)
+    writeFully(room, NEW_DATA_FILE_BYTES)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC' && (error as NodeJS.ErrnoException).code !== 'EDQUOT') throw error
+    const kib = Math.ceil((LOCK_FILE_BYTES + NEW_DATA_FILE_BYTES) / 1024)
+    throw Object.assign(new Error(`no space left for a new namespace: it needs ${kib} KiB (disk full or quota reached)`), {code: 'ENOSPC', cause: error})
+  } finally {
+    rmSync(room, {force: true})
+  }
+}
+
+/** Creates `path` holding `bytes` zero bytes, or fails (ENOSPC) having written fewer. */
+function writeFully(path: string, bytes: number): void {
+  const fd = openSync(path, 'wx', 0o600)
+  try {
+    if (writeSync(fd, Buffer.alloc(bytes)) !== bytes) throw Object.assign(new Error('short write'), {code: 'ENOSPC'})
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** A write transaction that would have built on an older commit than the newest; nothing was written in it. */

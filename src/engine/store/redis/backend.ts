@@ -7,7 +7,7 @@ import type {CreateOptions, Store, StoreBackend} from '../store.js'
 import {adopt, connect, type Connection} from './connection.js'
 import {pendingImports, rollForward} from './import.js'
 import {NamespaceKeys, randomId, registryKeys} from './layout.js'
-import {FREE, FREE_HISTORY, REGISTER, UNREGISTER, UPGRADE} from './scripts.js'
+import {CREATE_META, FREE, FREE_HISTORY, REGISTER, UNREGISTER, UPGRADE} from './scripts.js'
 import {RedisStore} from './store.js'
 import {DEFAULT_PREFIX} from './url.js'
 
@@ -20,6 +20,14 @@ export const FORMAT = 3
 const FREE_CHUNK = 1000
 /** Revisions whose history one FREE_HISTORY script removes (each lists at most 1,000 keys, most far fewer). */
 const FREE_HISTORY_REVISIONS = 50
+/** How long a new namespace's meta hash lives until its create has checked that the name is still its own. */
+const CREATING_TTL_MS = 10 * 60 * 1000
+
+/** A field of a meta hash as HGETALL gives it, or undefined. */
+function metaField(fields: Buffer[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i].toString() === name) return fields[i + 1].toString()
+  return undefined
+}
 
 /** Namespaces on a Redis / Valkey server or Cluster: a registry of names, each namespace under its own hash tag. */
 export class RedisBackend implements StoreBackend {
@@ -45,35 +53,28 @@ export class RedisBackend implements StoreBackend {
     return (await this.idOf(name)) !== undefined
   }
 
-  /** The meta hash first, then the name: a name in the registry always leads to a namespace. */
-  async create(name: string, {retention, now}: CreateOptions): Promise<void> {
-    const keys = new NamespaceKeys(this.connection.prefix, randomId())
-    await this.connection.call(
-      'HSET',
-      keys.meta,
-      'name',
-      name,
-      'format',
-      String(FORMAT),
-      'created',
-      String(now),
-      // Revision 0 is the empty namespace; history is kept from here on as `retention` says.
-      'rev',
-      '0',
-      'oldest',
-      '0',
-      'oldestAt',
-      String(now),
-      'cleaned',
-      '0',
-      'retention',
-      encodeRetention(retention),
-    )
-    const registered = (await this.connection.script(REGISTER, [this.registry], [name, keys.id])) as number
+  /**
+   * The meta hash first, expiring, then the name: registering it is the one step that creates the namespace
+   * (the registry and the meta hash are in two slots of a Cluster, which no script can change together); then
+   * the meta hash is made permanent. A create that fails or is killed before registering leaves only a meta
+   * hash that expires; one killed after it leaves an expiring meta hash that the next open makes permanent.
+   */
+  async create(name: string, options: CreateOptions): Promise<void> {
+    const id = randomId()
+    const {meta} = new NamespaceKeys(this.connection.prefix, id)
+    await this.writeMeta(name, meta, options)
+    let registered: number
+    try {
+      registered = (await this.connection.script(REGISTER, [this.registry], [name, id])) as number
+    } catch (error) {
+      await this.connection.call('UNLINK', meta).catch(() => {})
+      throw error
+    }
     if (registered === 0) {
-      await this.connection.call('UNLINK', keys.meta)
+      await this.connection.call('UNLINK', meta)
       throw namespaceExists(name)
     }
+    await this.connection.call('PERSIST', meta)
   }
 
   async open(name: string, {create, ...options}: CreateOptions & {create: boolean}): Promise<Store> {
@@ -90,13 +91,18 @@ export class RedisBackend implements StoreBackend {
       if (id === undefined) throw namespaceNotFound(name)
     }
     const keys = new NamespaceKeys(this.connection.prefix, id)
-    const fields = (await this.connection.call('HGETALL', keys.meta)) as Buffer[]
-    const formatAt = fields.findIndex((field, i) => i % 2 === 0 && field.toString() === 'format')
+    let [fields, creating] = await this.readMeta(keys)
+    if (metaField(fields, 'format') === undefined || creating) {
+      // A create that died before finishing (or is finishing now): complete it, unless the name went meanwhile.
+      if (!(await this.completeCreate(name, id, options))) throw namespaceNotFound(name)
+      ;[fields] = await this.readMeta(keys)
+    }
+    const format = metaField(fields, 'format')
     // Deleted between the two reads.
-    if (formatAt === -1) throw namespaceNotFound(name)
-    let format = Number(fields[formatAt + 1].toString())
-    if (format === 2) format = (await this.connection.script(UPGRADE, [keys.meta], [encodeRetention(options.retention), String(options.now)])) as number
-    if (format !== FORMAT) throw formatTooNew(name, format, FORMAT)
+    if (format === undefined) throw namespaceNotFound(name)
+    let stored = Number(format)
+    if (stored === 2) stored = (await this.connection.script(UPGRADE, [keys.meta], [encodeRetention(options.retention), String(options.now)])) as number
+    if (stored !== FORMAT) throw formatTooNew(name, stored, FORMAT)
     let pending = pendingImports(fields)
     if (pending.length > 0) {
       try {
@@ -139,6 +145,40 @@ export class RedisBackend implements StoreBackend {
 
   async close(): Promise<void> {
     await this.connection.release()
+  }
+
+  /** The meta hash's fields (name, value, ...), and whether it is still being created (it expires then). */
+  private async readMeta(keys: NamespaceKeys): Promise<[Buffer[], boolean]> {
+    const [fields, ttl] = (await this.connection.pipeline([
+      ['HGETALL', keys.meta],
+      ['PTTL', keys.meta],
+    ])) as [Buffer[], number]
+    return [fields, ttl >= 0]
+  }
+
+  /**
+   * A new namespace's meta hash, expiring until its create has registered the name (see `create`): revision 0
+   * is the empty namespace, and history is kept from `now` on as `retention` says.
+   */
+  private async writeMeta(name: string, meta: Buffer, {retention, now}: CreateOptions): Promise<void> {
+    await this.connection.script(CREATE_META, [meta], [name, String(FORMAT), String(now), CREATING_TTL_MS, encodeRetention(retention)])
+  }
+
+  /**
+   * Completes a create that died after registering the name (its meta hash still expiring, or expired): makes
+   * the meta hash permanent once the name is known to be still registered to `id`, so that a delete meanwhile
+   * (which frees the namespace's keys) cannot leave one behind that nothing would remove. Returns false when
+   * the name went meanwhile.
+   */
+  private async completeCreate(name: string, id: string, options: CreateOptions): Promise<boolean> {
+    const {meta} = new NamespaceKeys(this.connection.prefix, id)
+    await this.writeMeta(name, meta, options)
+    if ((await this.idOf(name)) !== id) {
+      await this.connection.call('UNLINK', meta)
+      return false
+    }
+    await this.connection.call('PERSIST', meta)
+    return true
   }
 
   private async idOf(name: string): Promise<string | undefined> {

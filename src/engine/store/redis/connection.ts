@@ -4,6 +4,10 @@ import type {Cluster, Redis, RedisOptions} from 'ioredis'
 import {KvError} from '../../errors.js'
 import {reasonOf} from '../errors.js'
 import type {RedisClientLike} from '../location.js'
+import {refusedCommands} from './acl.js'
+import {registryKeys} from './layout.js'
+import {commandFailure, describeConnectFailure, type Identity} from './reasons.js'
+import {connectWithin, firstAnswering} from './seeds.js'
 import type {RedisTarget} from './url.js'
 
 type Client = Redis | Cluster
@@ -23,8 +27,8 @@ export class Connection {
     readonly cluster: boolean,
     /** The server as messages name it (no password). */
     readonly display: string,
-    /** The key prefix of kv's keys on this server. */
-    readonly prefix: string,
+    /** The ACL user, and the key prefix of kv's keys on this server. */
+    private readonly identity: Identity,
     /** False for a client the app handed over: kv never closes that one. */
     private readonly owned: boolean,
     private readonly onLastRelease: () => void,
@@ -149,6 +153,11 @@ export class Connection {
     })
   }
 
+  /** The key prefix of kv's keys on this server. */
+  get prefix(): string {
+    return this.identity.prefix
+  }
+
   acquire(): this {
     this.refs++
     return this
@@ -163,11 +172,7 @@ export class Connection {
 
   /** What the engine reports for a failed command: one line naming the server and the cause. */
   failure(error: unknown): KvError {
-    if (error instanceof KvError) return error
-    const reason = reasonOf(error)
-    if (reason.startsWith('KVGONE')) return new KvError('NAMESPACE_NOT_FOUND', 'the namespace was deleted while it was open')
-    const hint = /Command timed out/.test(reason) ? ' (raise command_timeout in the URL if the server is this slow)' : ''
-    return new KvError('STORAGE_FAILURE', `storage failure on ${this.display}: ${reason.replace(/^(ERR |KVSTAGE )/, '')}${hint}`, {cause: error})
+    return commandFailure(error, this.display, this.identity, this.cluster)
   }
 }
 
@@ -190,7 +195,9 @@ export async function connect(target: RedisTarget, url: string): Promise<Connect
 /** A connection over a client the app already holds (a Redis or a Cluster); kv never closes it. */
 export async function adopt(client: RedisClientLike, prefix: string): Promise<Connection> {
   const cluster = typeof (client as unknown as Cluster).nodes === 'function' && (client as unknown as {isCluster?: boolean}).isCluster === true
-  const connection = new Connection(client as unknown as Client, cluster, 'the Redis client the app passed', prefix, false, () => {})
+  const options = cluster ? (client as unknown as Cluster).options.redisOptions : (client as unknown as Redis).options
+  const identity = {user: options?.username ?? 'default', prefix}
+  const connection = new Connection(client as unknown as Client, cluster, 'the Redis client the app passed', identity, false, () => {})
   await checkServer(connection)
   return connection
 }
@@ -204,34 +211,25 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
     connectTimeout: target.connectTimeoutMs,
     commandTimeout: target.commandTimeoutMs,
     lazyConnect: true,
-    // A lost connection is tried again a few times, then commands fail (exit 4) instead of waiting forever.
+    // A lost connection fails the commands waiting on it at the first retry (exit 4 instead of a hang), and is
+    // made again for as long as the server is away, so that an app's open namespace works again once it is back.
     maxRetriesPerRequest: 1,
-    retryStrategy: (times) => (times > 3 ? null : 100 * times),
+    retryStrategy: (times) => Math.min(100 * times, 2000),
     // kv disconnects only a client it gives up on. ioredis then waits this long for the socket's "close", which
     // a refused connect has already had: its timer kept an app's process alive 2 s after the open failed.
     disconnectTimeout: 0,
   }
-  const first = target.socket === undefined ? {host: target.nodes[0].host, port: target.nodes[0].port} : {path: target.socket}
-  const probe = new Redis({...options, ...first, db: target.db})
+  const identity = {user: target.username ?? 'default', prefix: target.prefix}
   const where = target.display
-  try {
-    await connectWithin(probe, target.connectTimeoutMs)
-  } catch (error) {
-    throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis server at ${where}: ${describeConnectFailure(error)}`, {cause: error})
-  }
-  let clusterInfo: string
-  try {
-    clusterInfo = String(await probe.info('cluster'))
-  } catch (error) {
-    probe.disconnect()
-    throw new KvError('STORAGE_FAILURE', `storage failure on ${where}: ${reasonOf(error)}`, {cause: error})
-  }
+  const {probe, info} = await firstAnswering(Redis, target, options, identity)
   let connection: Connection
-  if (!/cluster_enabled:1/.test(clusterInfo)) {
-    connection = new Connection(probe, false, where, target.prefix, true, onLastRelease)
+  if (!/cluster_enabled:1/.test(info)) {
+    connection = new Connection(probe, false, where, identity, true, onLastRelease)
   } else {
-    const state = String(await probe.call('CLUSTER', 'INFO').catch(() => '')).match(/cluster_state:(\w+)/)?.[1]
+    const clusterInfo = await probe.call('CLUSTER', 'INFO').then(String, (error: unknown) => (error instanceof Error ? error : new Error(String(error))))
     probe.disconnect()
+    if (clusterInfo instanceof Error) throw commandFailure(clusterInfo, where, identity, true)
+    const state = clusterInfo.match(/cluster_state:(\w+)/)?.[1]
     if (state !== 'ok') throw new KvError('STORAGE_FAILURE', `the Redis Cluster at ${where} is not ready (cluster_state:${state ?? 'unknown'})`)
     // Auto-pipelining stays off on a Cluster: it has open bugs there.
     const cluster = new Cluster(target.nodes, {
@@ -239,14 +237,14 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
       lazyConnect: true,
       enableAutoPipelining: false,
       slotsRefreshTimeout: target.connectTimeoutMs,
-      clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
     })
     try {
-      await connectWithin(cluster, target.connectTimeoutMs)
+      await connectWithin(cluster, target.connectTimeoutMs, () => cluster.connect())
     } catch (error) {
       throw new KvError('STORAGE_FAILURE', `cannot connect to the Redis Cluster at ${where}: ${describeConnectFailure(error)}`, {cause: error})
     }
-    connection = new Connection(cluster, true, where, target.prefix, true, onLastRelease)
+    connection = new Connection(cluster, true, where, identity, true, onLastRelease)
   }
   try {
     await checkServer(connection)
@@ -258,38 +256,17 @@ async function open(target: RedisTarget, onLastRelease: () => void): Promise<Con
 }
 
 /**
- * Connects, or fails with the reason within `ms`. ioredis's own connectTimeout ends at the TCP handshake, so
- * a server that accepts and then does not answer (or is busy: a long script, DEBUG SLEEP) would leave its
- * ready check waiting; and its rejection says only "Connection is closed", the cause having gone to the
- * 'error' event, which is kept here.
- */
-async function connectWithin(client: Client, ms: number): Promise<void> {
-  let cause: unknown
-  // Without a listener ioredis would also log every failure; kv reports them through the rejected call.
-  client.on('error', (error) => {
-    cause ??= error
-  })
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s`)), ms)
-  })
-  try {
-    await Promise.race([client.connect(), timedOut])
-  } catch (error) {
-    client.disconnect()
-    throw cause ?? error
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/**
  * Refuses a server that may evict kv's keys: eviction would silently lose data and leave the indexes
  * naming keys that are gone. Only the volatile-* policies are safe (they evict only keys with a TTL, which
- * kv gives only to an import's staged chunks, and a commit notices a missing one).
+ * kv gives only to an import's staged chunks, and a commit notices a missing one, and to a meta hash being
+ * created, which the next open writes again). And a user who may not run all of kv's commands on its keys.
  */
 async function checkServer(connection: Connection): Promise<void> {
-  for (const info of await connection.onEveryMaster('INFO', 'memory')) {
+  const [infos, refused] = await Promise.all([
+    connection.onEveryMaster('INFO', 'memory'),
+    refusedCommands(connection, Buffer.from(registryKeys(connection.prefix).registry)),
+  ])
+  for (const info of infos) {
     const policy = String(info).match(/maxmemory_policy:(\S+)/)?.[1]
     if (policy !== undefined && policy.startsWith('allkeys-')) {
       throw new KvError(
@@ -298,15 +275,5 @@ async function checkServer(connection: Connection): Promise<void> {
       )
     }
   }
-}
-
-/** ioredis's connect errors, in the words a person wants (the server and why), never with a password. */
-function describeConnectFailure(error: unknown): string {
-  const reason = reasonOf(error)
-  if (/WRONGPASS|NOAUTH|invalid password|AUTH/.test(reason)) return `authentication failed (${reason})`
-  if (/ECONNREFUSED/.test(reason)) return 'connection refused (is the server running?)'
-  if (/ETIMEDOUT|timed out/i.test(reason)) return `${/timed out after/.test(reason) ? reason : 'timed out'} (raise connect_timeout in the URL if the server is slow to answer)`
-  if (/ENOENT/.test(reason)) return 'no such socket'
-  if (/certificate|SSL|TLS|wrong version number|EPROTO/i.test(reason)) return `TLS failure (${reason})`
-  return reason
+  if (refused.length > 0) throw connection.failure(new Error(`NOPERM may not run ${refused.join(', ')} on kv's keys`))
 }

@@ -7,7 +7,9 @@
  *   <p>{<id>}:meta          HASH    name, format, created; rev (the current revision), oldest (the oldest
  *                                   revision whose state can be read), oldestAt (when it committed), cleaned
  *                                   (revisions up to it have had their history removed), retention
- *                                   (store/retention.ts); `committing` while an import is being committed
+ *                                   (store/retention.ts); `committing:<id>` and `header:<id>` while an
+ *                                   import is being committed (import.ts); it expires only while the
+ *                                   namespace is being created (backend.ts)
  *   <p>{<id>}:keys          ZSET    every stored key, score 0: ZRANGE BYLEX lists them in byte order
  *   <p>{<id>}:exp           ZSET    keys that expire, scored by expiry time (ms): reclaiming reads only what expired
  *   <p>{<id>}:r:<key>       STRING  the key's record (store/record.ts: header with its revision, metadata, value)
@@ -478,6 +480,19 @@ if format == 2 then
   return 3
 end
 return format
+`
+
+/**
+ * Writes a new namespace's meta hash, expiring (so that it never outlives a create that fails before the name is
+ * registered to it), unless it is complete already (no TTL): revision 0 is the empty namespace, its history
+ * starts when it is created. KEYS: meta. ARGV: name, format, created, TTL in ms, retention.
+ * Returns 1 when it wrote, 0 when the meta was complete.
+ */
+export const CREATE_META = `
+if redis.call('PTTL', KEYS[1]) == -1 then return 0 end
+redis.call('HSET', KEYS[1], 'name', ARGV[1], 'format', ARGV[2], 'created', ARGV[3], 'rev', '0', 'oldest', '0', 'oldestAt', ARGV[3], 'cleaned', '0', 'retention', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
 `
 
 /**
