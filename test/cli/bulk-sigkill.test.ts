@@ -156,12 +156,15 @@ async function stagedChunks(store: string, stagePattern: string): Promise<Map<st
   return new Map(keys.map((key, i) => [key, ttls[i]]))
 }
 
+/** The meta hash's first `committing:<import>` field (an import's commit mark), or nil. KEYS: meta. */
+const COMMIT_MARK = "for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do if string.sub(f, 1, 11) == 'committing:' then return f end end return false"
+
 /**
- * Watches the meta hash's `committing` field with one redis-cli (a reply every 5 ms): calls `onCommit` when
- * it appears, and tells when it was seen set and cleared. Stop it with `stop()`.
+ * Watches the meta hash for an import's commit mark with one redis-cli (a reply every 5 ms): calls `onCommit`
+ * when it appears, and tells when it was seen set and cleared. Stop it with `stop()`.
  */
 function watchCommit(store: string, meta: string, onCommit: () => void = () => {}) {
-  const watcher = spawn('redis-cli', ['-u', serverUrl(store), '-r', '-1', '-i', '0.005', 'HGET', meta, 'committing'], {stdio: ['ignore', 'pipe', 'ignore']})
+  const watcher = spawn('redis-cli', ['-u', serverUrl(store), '-r', '-1', '-i', '0.005', 'EVAL', COMMIT_MARK, '1', meta], {stdio: ['ignore', 'pipe', 'ignore']})
   const seen: {began?: number; ended?: number} = {}
   createInterface({input: watcher.stdout}).on('line', (line) => {
     if (line.trim() !== '' && seen.began === undefined) {

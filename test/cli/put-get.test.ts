@@ -97,7 +97,7 @@ describe('kv put / get: empty and missing values', () => {
     expectOutput(b, '')
     const line = expectFailure(missing, 1)
     expect(line).toContain('missing')
-    expect(JSON.parse(json.text)).toEqual({key: 'empty-stdin', value: '', base64: false, expiresAt: null, metadata: null})
+    expect(JSON.parse(json.text)).toEqual({key: 'empty-stdin', value: '', base64: false, expiresAt: null, metadata: null, revision: expect.any(Number)})
   })
 
   it('a missing key exits 1 with empty stdout and one line on stderr; with --json the error is JSON', async () => {
@@ -123,7 +123,7 @@ describe('kv get --json', () => {
     const result = await kv(['get', 'user:1', '--json'])
     expect({code: result.code, stderr: result.stderr}).toEqual({code: 0, stderr: ''})
     expect(result.text).toMatch(/^[^\n]+\n$/)
-    expect(JSON.parse(result.text)).toEqual({key: 'user:1', value: '{"name":"Jöhn"}', base64: false, expiresAt: null, metadata: null})
+    expect(JSON.parse(result.text)).toEqual({key: 'user:1', value: '{"name":"Jöhn"}', base64: false, expiresAt: null, metadata: null, revision: 1})
   })
 
   it('gives base64: true and the base64 of the bytes for invalid UTF-8', async () => {
@@ -133,7 +133,7 @@ describe('kv get --json', () => {
     expectQuietSuccess(await kv(['put', 'all'], {input: ALL_BYTES}))
     const [bin, all] = await Promise.all([kv(['get', 'bin', '--json']), kv(['get', 'all', '--json'])])
     expect(bin.code).toBe(0)
-    expect(JSON.parse(bin.text)).toEqual({key: 'bin', value: bytes.toString('base64'), base64: true, expiresAt: null, metadata: null})
-    expect(JSON.parse(all.text)).toEqual({key: 'all', value: Buffer.from(ALL_BYTES).toString('base64'), base64: true, expiresAt: null, metadata: null})
+    expect(JSON.parse(bin.text)).toEqual({key: 'bin', value: bytes.toString('base64'), base64: true, expiresAt: null, metadata: null, revision: expect.any(Number)})
+    expect(JSON.parse(all.text)).toEqual({key: 'all', value: Buffer.from(ALL_BYTES).toString('base64'), base64: true, expiresAt: null, metadata: null, revision: expect.any(Number)})
   })
 })
