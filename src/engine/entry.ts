@@ -80,3 +80,8 @@ export function parseCounter(key: string, value: Uint8Array): number {
   }
   return number
 }
+
+/** Whether an entry with this expiry time is live at `now` (an expired key is never returned, listed or counted). */
+export function isLiveAt(expiresAt: number | null, now: number): boolean {
+  return expiresAt === null || expiresAt > now
+}

@@ -1,12 +1,14 @@
 import {KvError} from './errors.js'
-import {decodeCursor, encodeCursor, maxBytes, prefixEnd, successor} from './key-range.js'
-import {decodeValue, expiryTime, newEntry, parseCounter, parseStored, precondition, toEntry} from './entry.js'
+import {prefixEnd} from './key-range.js'
+import {decodeValue, isLiveAt, newEntry, precondition, toEntry} from './entry.js'
 import {causeOf, defaultActor, NamespaceHistory} from './history.js'
-import {checkActor, checkInteger, checkListLimit, checkTtl, DEFAULT_LIST_LIMIT, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
-import {backOff, keptChanging, OPTIMISTIC_TRIES} from './optimistic.js'
+import {checkActor, DEFAULT_LIST_LIMIT, encodeKey, encodePrefix, lookupKey, type ValueInput} from './limits.js'
+import {listPage} from './listing.js'
+import {increment, runBatch} from './optimistic.js'
+import {inChunks, ONE_WRITE_OPS, RECLAIM_BATCH, reclaimFor} from './reclaim.js'
 import {revert} from './revert.js'
 import {closedStore} from './store/closed.js'
-import type {ChangeCause, NewEntry, Precondition, Store, StoredKey, WriteOp, WriteResult} from './store/store.js'
+import type {ChangeCause, Store, WriteOp, WriteResult} from './store/store.js'
 import type {
   ActorOptions,
   Batch,
@@ -29,29 +31,14 @@ import type {
   PutRecord,
   RevertOptions,
   RevertResult,
-  Revisions,
   ValueType,
   ValueWithMetadata,
 } from './types.js'
 
 export type * from './types.js'
 
-/**
- * Expired keys a write removes as it goes: two for each key it stores with an expiry time, so expired keys
- * never pile up faster than expiring keys are written, and a backlog shrinks while they are. Removing one
- * expired key writes a few pages of its own (its entries sit among the others, in no particular order): a
- * write that stores no expiring key removes none, so its cost does not depend on how many expired keys wait
- * (64 on every write made a one-key put in a 5,000,000-key namespace with a tenth expired write 260 pages
- * instead of 10). `purgeExpired` removes them all.
- */
-export const RECLAIM_PER_EXPIRING_KEY = 2
-/** Keys `purgeExpired` removes per transaction, and the most any write reclaims. */
-export const RECLAIM_BATCH = 1000
-/** Ops of one `deleteMany` or `batch` applied as one plain write; more go through the store's `writeAll`. */
-const ONE_WRITE_OPS = 1000
-
+export {RECLAIM_BATCH, RECLAIM_PER_EXPIRING_KEY} from './reclaim.js'
 const utf8Decoder = new TextDecoder()
-const utf8Encoder = new TextEncoder()
 
 /**
  * The binding: the spec's get / put / delete / list over one namespace, with the limits and expiry rules
@@ -207,59 +194,8 @@ export class Namespace {
    * written and `body` runs again (so keep it free of other side effects), as etcd's and FoundationDB's
    * optimistic transactions do.
    */
-  async batch<T>(body: (batch: Batch) => T | Promise<T>, options: ActorOptions = {}): Promise<T> {
-    const cause = this.causeOf('batch', options)
-    for (let attempt = 1; ; attempt++) {
-      const now = this.clock()
-      const ops: WriteOp[] = []
-      const checks = new Map<string, WriteOp>()
-      /**
-       * What getEntry answers, by key (hex): the batch's own writes, then what it read. Built only once the
-       * body first reads, so a batch that only writes (an import) pays nothing for it.
-       */
-      let seen: Map<string, Entry | null> | undefined
-      const see = (op: WriteOp) => {
-        const entry = op.type === 'put' && this.isLive(op.entry.expiresAt, now) ? {...op.entry, metadata: parseStored(op.entry.metadata), version: '', revision: 0} : null
-        seen!.set(Buffer.from(op.key).toString('hex'), entry)
-      }
-      const result = await body({
-        getEntry: async (key) => {
-          const bytes = encodeKey(key)
-          if (seen === undefined) {
-            seen = new Map()
-            for (const op of ops) see(op)
-          }
-          const id = Buffer.from(bytes).toString('hex')
-          if (seen.has(id)) return seen.get(id)!
-          const stored = await this.store.get(bytes)
-          const entry = stored === undefined || !this.isLive(stored.expiresAt, now) ? null : toEntry(stored)
-          if (!seen.has(id)) {
-            seen.set(id, entry)
-            checks.set(id, {type: 'check', key: bytes, if: entry === null ? {absent: true} : {version: stored!.version}})
-          }
-          return seen.get(id)!
-        },
-        put: (key, value, options) => {
-          const op: WriteOp = {type: 'put', key: encodeKey(key), entry: newEntry(value, options, now)}
-          ops.push(op)
-          if (seen !== undefined) see(op)
-        },
-        delete: (key) => {
-          const op: WriteOp = {type: 'delete', key: encodeKey(key)}
-          ops.push(op)
-          if (seen !== undefined) see(op)
-        },
-      })
-      if (checks.size === 0 && ops.length > ONE_WRITE_OPS) {
-        // Nothing read, so nothing to check: a big batch goes through the store's all-or-nothing bulk path.
-        await this.store.writeAll(inChunks(ops, ONE_WRITE_OPS), {now, reclaim: reclaimFor, cause})
-        return result
-      }
-      const outcome = await this.store.write([...checks.values(), ...ops], {now, reclaim: reclaimFor(expiringPuts(ops)), cause})
-      if (outcome.applied) return result
-      if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
-      await backOff(attempt)
-    }
+  batch<T>(body: (batch: Batch) => T | Promise<T>, options: ActorOptions = {}): Promise<T> {
+    return runBatch(this.store, this.clock, this.causeOf('batch', options), body)
   }
 
   /**
@@ -267,34 +203,8 @@ export class Namespace {
    * the new value; the key's metadata and expiration are kept. Safe across processes: concurrent increments
    * never lose one another (each writes only if the key is still as it read it, and tries again otherwise).
    */
-  async incr(key: string, options: IncrOptions = {}): Promise<number> {
-    const keyBytes = encodeKey(key)
-    const by = checkInteger(options.by ?? 1, 'the increment')
-    const expiresIn = options.expiresIn == null ? null : checkTtl(options.expiresIn)
-    const cause = this.causeOf('incr', options)
-    for (let attempt = 1; ; attempt++) {
-      const now = this.clock()
-      const stored = await this.store.get(keyBytes)
-      const current = stored !== undefined && this.isLive(stored.expiresAt, now) ? stored : undefined
-      const next = (current === undefined ? 0 : parseCounter(key, current.value)) + by
-      if (!Number.isSafeInteger(next)) {
-        throw new KvError('VALUE_INVALID', `incrementing key ${JSON.stringify(key)} would leave the safe integer range (±2^53-1)`)
-      }
-      const entry: NewEntry = {
-        value: utf8Encoder.encode(String(next)),
-        expiresAt: current === undefined ? expiryTime({expiresIn}, now) : current.expiresAt,
-        metadata: current === undefined ? null : current.metadata,
-      }
-      const condition: Precondition = current === undefined ? {absent: true} : {version: current.version}
-      const outcome = await this.store.write([{type: 'put', key: keyBytes, entry, if: condition}], {
-        now,
-        reclaim: reclaimFor(entry.expiresAt === null ? 0 : 1),
-        cause,
-      })
-      if (outcome.applied) return next
-      if (attempt >= OPTIMISTIC_TRIES) throw keptChanging()
-      await backOff(attempt)
-    }
+  incr(key: string, options: IncrOptions = {}): Promise<number> {
+    return increment(this.store, this.clock, this.causeOf('incr', options), key, options)
   }
 
   /** Deletes a key; a missing key is not an error. */
@@ -383,31 +293,8 @@ export class Namespace {
   }
 
   /** One page of live keys with their expiry times and metadata, and a cursor to walk any number of keys. */
-  async listPage(options: ListPageOptions = {}): Promise<ListPage> {
-    const limit = checkListLimit(options.limit)
-    const prefix = encodePrefix(options.prefix)
-    if (prefix === null) return {keys: [], cursor: null, complete: true}
-    const end = prefixEnd(prefix)
-    let start = options.cursor == null ? prefix : maxBytes(prefix, successor(decodeCursor(options.cursor)))
-
-    // Gather one key more than asked for: it tells whether the list is complete.
-    const live: StoredKey[] = []
-    const now = this.clock()
-    while (live.length <= limit) {
-      const wanted = limit + 1 - live.length
-      const batch = await this.store.scan({start, end, limit: wanted})
-      for (const stored of batch) if (this.isLive(stored.expiresAt, now)) live.push(stored)
-      if (batch.length < wanted) break
-      start = successor(batch[batch.length - 1].key)
-    }
-
-    const complete = live.length <= limit
-    const page = complete ? live : live.slice(0, limit)
-    return {
-      keys: page.map(({key, expiresAt, metadata, revision}) => ({name: utf8Decoder.decode(key), expiresAt, metadata: parseStored(metadata), revision})),
-      cursor: complete ? null : encodeCursor(page[page.length - 1].key),
-      complete,
-    }
+  listPage(options: ListPageOptions = {}): Promise<ListPage> {
+    return listPage(this.store, this.clock(), options)
   }
 
   /** Physically removes every expired key; returns how many went. */
@@ -444,7 +331,7 @@ export class Namespace {
    * (itself a change that can be reverted); resolves to what changed (with `dryRun`, what would).
    */
   revert(options: RevertOptions): Promise<RevertResult> {
-    return revert(this.store, this.past, this.clock, this.causeOf('revert', options).actor, options, reclaimFor)
+    return revert(this.store, this.past, this.clock, this.causeOf('revert', options).actor, options)
   }
 
   async close(): Promise<void> {
@@ -459,25 +346,10 @@ export class Namespace {
   }
 
   private isLive(expiresAt: number | null, now?: number): boolean {
-    return expiresAt === null || expiresAt > (now ?? this.clock())
+    return isLiveAt(expiresAt, now ?? this.clock())
   }
 }
 
 function wasApplied(result: WriteResult): boolean {
   return result.applied
-}
-
-/** How many expired keys a write that stored `expiringPuts` keys with an expiry time removes. */
-function reclaimFor(expiringPuts: number): number {
-  return Math.min(RECLAIM_BATCH, RECLAIM_PER_EXPIRING_KEY * expiringPuts)
-}
-
-function expiringPuts(ops: readonly WriteOp[]): number {
-  let count = 0
-  for (const op of ops) if (op.type === 'put' && op.entry.expiresAt !== null) count++
-  return count
-}
-
-async function* inChunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
 }

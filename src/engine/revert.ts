@@ -4,6 +4,7 @@ import {causeOf, type NamespaceHistory} from './history.js'
 import {prefixEnd, successor} from './key-range.js'
 import {encodeKey, encodePrefix} from './limits.js'
 import {backOff, keptChanging, OPTIMISTIC_TRIES} from './optimistic.js'
+import {inChunks, reclaimFor} from './reclaim.js'
 import type {KeyRange, NewEntry, Store, StoredEntry, WriteOp} from './store/store.js'
 import type {Clock, RevertedKey, RevertOptions, RevertResult} from './types.js'
 
@@ -35,7 +36,6 @@ export async function revert(
   clock: Clock,
   actor: string,
   options: RevertOptions,
-  reclaimFor: (expiringPuts: number) => number,
 ): Promise<RevertResult> {
   if ((options.key === undefined) === (options.prefix === undefined)) throw new KvError('USAGE', 'revert takes a key or a prefix (not both)')
   const to = await history.checkReadable(options.to)
@@ -113,6 +113,3 @@ function sameEntry(a: StoredEntry | undefined, b: StoredEntry | undefined): bool
   return a.expiresAt === b.expiresAt && a.metadata === b.metadata && Buffer.compare(a.value, b.value) === 0
 }
 
-async function* inChunks<T>(items: readonly T[], size: number): AsyncGenerator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
-}
