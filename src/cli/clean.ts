@@ -38,7 +38,7 @@ export async function cleanInteractively(namespace: Namespace, {space}: {space: 
       const {deleted, revisions} = await namespace.deleteKeys({keys: chosen})
       const gone = chosen.length - deleted
       const meanwhile = gone === 0 ? '' : `; ${gone === 1 ? 'one' : gone} of those chosen had expired or been deleted meanwhile`
-      message(`deleted ${plural(deleted, 'key')} from ${where}${undoHint(namespace.name, {prefix}, revisions)}${meanwhile}`)
+      message(`deleted ${plural(deleted, 'key')} from ${where}${await undoHint(namespace, {prefix}, revisions)}${meanwhile}`)
     } else {
       message('nothing deleted')
     }

@@ -35,7 +35,7 @@ export async function deleteByPrefix(namespace: Namespace, prefix: string, {yes,
     }
   }
   const {deleted, revisions} = await namespace.deleteKeys({prefix})
-  if (!json) message(`deleted ${plural(deleted, 'key')}${undoHint(namespace.name, {prefix}, revisions)}`)
+  if (!json) message(`deleted ${plural(deleted, 'key')}${await undoHint(namespace, {prefix}, revisions)}`)
   return {deleted}
 }
 

@@ -51,7 +51,7 @@ export async function reportRevert(
     }
   }
   const result = await namespace.revert({...which, to})
-  if (!json) message(`reverted ${plural(result.changes.length, 'key')} to revision ${to}${undoHint(namespace.name, which, result.revisions)}`)
+  if (!json) message(`reverted ${plural(result.changes.length, 'key')} to revision ${to}${await undoHint(namespace, which, result.revisions)}`)
   return {reverted: result.changes.length, revisions: result.revisions, changes: result.changes.map(shown)}
 }
 

@@ -1,3 +1,4 @@
+import type {Namespace} from '../engine/namespace.js'
 import type {Revisions} from '../engine/types.js'
 import {DEFAULT_NAMESPACE} from './namespace.js'
 import {shellWord} from './shell.js'
@@ -9,10 +10,16 @@ export function atRevisions({first, last}: Revisions): string {
 
 /**
  * What a command that changed keys appends to its message: where it did it, and the command that undoes it
- * (" at revision 812; undo: kv revert --prefix tmp: --to 811"); nothing when it changed nothing.
+ * (" at revision 812; undo: kv revert --to 811 --prefix tmp:"); only where it did it when the namespace keeps no
+ * history (nothing could be put back); nothing when it changed nothing.
  */
-export function undoHint(namespace: string, which: {key: string} | {prefix: string}, revisions: Revisions | null): string {
+export async function undoHint(namespace: Namespace, which: {key: string} | {prefix: string}, revisions: Revisions | null): Promise<string> {
   if (revisions === null) return ''
+  if ((await namespace.historyState()).retention === false) return ` ${atRevisions(revisions)} (no history kept: it cannot be undone)`
+  return undoLine(namespace.name, which, revisions)
+}
+
+function undoLine(namespace: string, which: {key: string} | {prefix: string}, revisions: Revisions): string {
   const where = namespace === DEFAULT_NAMESPACE ? '' : ` -n ${namespace}`
   // A key or prefix that starts with "-" must not read as a flag.
   const selection =

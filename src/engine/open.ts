@@ -1,6 +1,6 @@
 import {defaultDataDir} from './data-dir.js'
 import {toStoreRetention} from './history.js'
-import {checkNamespaceName, checkRetention} from './limits.js'
+import {checkActor, checkNamespaceName, checkRetention} from './limits.js'
 import {Namespace, type Clock} from './namespace.js'
 import {DEFAULT_RETENTION} from './store/retention.js'
 import type {CreateOptions, StoreBackend} from './store/store.js'
@@ -62,6 +62,8 @@ async function withBackend<T>(options: LocationOptions, work: (backend: StoreBac
 /** Opens a namespace with the binding API (`get`, `put`, `delete`, `list`). Close it when done. */
 export async function openNamespace(name: string, options: OpenOptions = {}): Promise<Namespace> {
   checkNamespaceName(name)
+  // Before anything is opened or created: a bad actor must leave no trace.
+  if (options.actor !== undefined) checkActor(options.actor)
   const creating = creation(options)
   const backend = await backendFor(options)
   try {

@@ -237,7 +237,7 @@ async function killsOnRedis(file: string, env: NodeJS.ProcessEnv, location: Loca
     const ended = await importKilled(file, env, kill)
     // What the kill left on the server before any process opens the namespace (which finishes a commit):
     // a commit mark, or chunks of its own staged (earlier kills' chunks are still there, expiring).
-    const committing = (await redisCli(store, ['HGET', meta, 'committing'])).trim()
+    const committing = (await redisCli(store, ['EVAL', COMMIT_MARK, '1', meta])).trim()
     const staged = [...(await stagedChunks(store, stagePattern))].filter(([key]) => !stagedBefore.has(key))
     let phase: string
     let expected: number | undefined
@@ -254,7 +254,7 @@ async function killsOnRedis(file: string, env: NodeJS.ProcessEnv, location: Loca
     await expectAllOrNone(location, `${what} (${phase})`, expected)
 
     // Opening finished any commit: its mark and its chunks are gone; what is left is staged and expires.
-    expect((await redisCli(store, ['HGET', meta, 'committing'])).trim(), what).toBe('')
+    expect((await redisCli(store, ['EVAL', COMMIT_MARK, '1', meta])).trim(), what).toBe('')
     for (const [key, ttl] of await stagedChunks(store, stagePattern)) {
       expect({key, ttl, expires: ttl > 0 && ttl <= STAGE_TTL_MS}, what).toMatchObject({key, expires: true})
     }

@@ -226,7 +226,8 @@ describe('choosing the namespace and the place', () => {
     expect((await kv(['ns', 'use', 'gone'])).code).toBe(0)
     await deleteNamespace('gone', location)
     const [put, get] = await Promise.all([kv(['put', 'k', 'v']), kv(['get', 'k'])])
-    const where = typeof location.store === 'string' ? location.store : `local (${location.dataDir})`
+    // As messages show a store: its password hidden.
+    const where = typeof location.store === 'string' ? location.store.replace(/:[^:@/]+@/, ':***@') : `local (${location.dataDir})`
     const line = expectFailure(put, 1)
     expect(line).toContain(`namespace "gone" does not exist in ${where}; `)
     expect(line).toContain(`saved in ${join(configDir, 'kv', 'config.json')} by kv ns use`)

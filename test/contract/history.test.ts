@@ -63,7 +63,7 @@ describe('revisions', () => {
   it('an import is one revision (on Redis, one per chunk it applies), with every key it wrote in the log', async () => {
     const {ns} = await freshNamespace()
     const keys = numberedKeys(1200)
-    const revisions = await ns.putAll(
+    const {revisions} = await ns.putAll(
       (async function* () {
         yield keys.map((key) => ({key, value: `v${key}`}))
       })(),

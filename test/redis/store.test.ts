@@ -245,7 +245,7 @@ describe('the Redis store: creating a namespace leaves a whole namespace or noth
       await ns.put('k', name)
       expect(await ns.get('k')).toBe(name)
       expect(await command(server(), ['PTTL', `${prefix}{${id}}:meta`])).toBe(-1)
-      expect(await command(server(), ['HGET', `${prefix}{${id}}:meta`, 'format'])).toBe('2')
+      expect(await command(server(), ['HGET', `${prefix}{${id}}:meta`, 'format'])).toBe('3')
     }
     expect(await listNamespaces({store})).toEqual(['expiring', 'gone'])
   })
